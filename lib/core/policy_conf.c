@@ -1,0 +1,1130 @@
+/* libconfig text -> rule model, strictly.
+ *
+ * CLI only (libconfig, malloc, strerror, realpath: none of it belongs in the
+ * preload, which reads the compiled form). Every problem becomes a dlg_diag
+ * with the libconfig line, and parsing goes on after an error wherever the
+ * structure still makes sense, so one run of `dlguard check` shows them all. */
+#include "policy_conf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libconfig.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* A policy is a reviewed text file; anything bigger is a mistake (or an
+ * attempt to make the CLI eat memory). */
+#define CONF_MAX_BYTES ((size_t)64 << 20)
+/* Past this many stored findings the rest are only counted (n_errors). */
+#define DIAGS_MAX 1000
+/* Longest user string quoted in a message, before "...". */
+#define QUOTE_MAX 96
+
+/* ---- diagnostics ------------------------------------------------------ */
+
+void dlg_diags_free(struct dlg_diags *d)
+{
+	if (!d)
+		return;
+	free(d->v);
+	d->v = NULL;
+	d->n = 0;
+	d->n_errors = 0;
+}
+
+/* Capacity is implicit: powers of two from 8, so no field is needed. */
+static bool diags_grow(struct dlg_diags *d)
+{
+	struct dlg_diag *nv;
+	size_t cap;
+
+	if (d->n >= 8 && (d->n & (d->n - 1)) != 0)
+		return true;
+	if (d->n > 0 && d->n < 8)
+		return true;
+	cap = d->n == 0 ? 8 : d->n * 2;
+	nv = realloc(d->v, cap * sizeof *nv);
+	if (!nv)
+		return false;
+	d->v = nv;
+	return true;
+}
+
+static void diag_store(struct dlg_diags *d, enum dlg_diag_level level, unsigned line,
+		       const char *msg)
+{
+	struct dlg_diag *g;
+	size_t len;
+
+	if (d->n >= DIAGS_MAX || !diags_grow(d))
+		return;
+	g = &d->v[d->n++];
+	g->level = level;
+	g->line = line;
+	len = strlen(msg);
+	if (len >= sizeof g->msg) {
+		memcpy(g->msg, msg, sizeof g->msg - 4);
+		memcpy(g->msg + sizeof g->msg - 4, "...", 4);
+	} else {
+		memcpy(g->msg, msg, len + 1);
+	}
+}
+
+/* Errors are always counted, even when they cannot be stored (out of
+ * memory, or past DIAGS_MAX): the caller must never see "no errors" then. */
+__attribute__((format(printf, 4, 5)))
+static void diag(struct dlg_diags *d, enum dlg_diag_level level, unsigned line,
+		 const char *fmt, ...)
+{
+	char msg[sizeof ((struct dlg_diag *)0)->msg + 8];
+	va_list ap;
+
+	if (level == DLG_DIAG_ERROR)
+		d->n_errors++;
+	if (d->n == DIAGS_MAX - 1) {
+		diag_store(d, DLG_DIAG_WARNING, 0,
+			   "too many problems: further ones are not shown");
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	diag_store(d, level, line, msg);
+}
+
+#define ERR(d, line, ...) diag((d), DLG_DIAG_ERROR, (line), __VA_ARGS__)
+#define WARN(d, line, ...) diag((d), DLG_DIAG_WARNING, (line), __VA_ARGS__)
+
+/* Room for QUOTE_MAX bytes, one last escape, "...", quotes and NUL. */
+typedef char qbuf[QUOTE_MAX + 8];
+
+/* User text in a message: escaped (a policy under review must not be able
+ * to drive the reviewer's terminal) and cut to QUOTE_MAX. */
+static const char *quote(qbuf *buf, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+	const unsigned char *u = (const unsigned char *)s;
+
+	(*buf)[o++] = '"';
+	for (; *u; u++) {
+		if (o >= QUOTE_MAX) {
+			memcpy(*buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (*u < 0x20 || *u == 0x7f || *u == '"' || *u == '\\') {
+			(*buf)[o++] = '\\';
+			if (*u == '"' || *u == '\\') {
+				(*buf)[o++] = (char)*u;
+			} else {
+				(*buf)[o++] = 'x';
+				(*buf)[o++] = hex[*u >> 4];
+				(*buf)[o++] = hex[*u & 15];
+			}
+		} else {
+			(*buf)[o++] = (char)*u;
+		}
+	}
+	(*buf)[o++] = '"';
+	(*buf)[o] = '\0';
+	return *buf;
+}
+
+static unsigned line_of(const config_setting_t *s)
+{
+	return config_setting_source_line(s);
+}
+
+static const char *type_name(const config_setting_t *s)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_GROUP: return "a group";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64: return "an integer";
+	case CONFIG_TYPE_FLOAT: return "a number";
+	case CONFIG_TYPE_STRING: return "a string";
+	case CONFIG_TYPE_BOOL: return "a boolean";
+	case CONFIG_TYPE_ARRAY: return "an array";
+	case CONFIG_TYPE_LIST: return "a list";
+	default: return "an unknown type";
+	}
+}
+
+/* ---- values ----------------------------------------------------------- */
+
+/* "rule 3: " or "" (top level / log), prefixed to value messages. */
+static void where_rule(char *buf, size_t len, size_t rule_no)
+{
+	if (rule_no)
+		snprintf(buf, len, "rule %zu: ", rule_no);
+	else
+		buf[0] = '\0';
+}
+
+static bool has_dot_component(const char *s)
+{
+	const char *c = s;
+
+	while (*c) {
+		const char *end;
+		size_t n;
+
+		while (*c == '/')
+			c++;
+		end = strchrnul(c, '/');
+		n = (size_t)(end - c);
+		if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+			return true;
+		c = end;
+	}
+	return false;
+}
+
+/* Rules match canonical paths, so a non-canonical spelling could never match
+ * what the author meant: reject it rather than guess. 'key' names the setting
+ * in messages; is_dir allows "/". */
+static bool check_path(struct dlg_diags *d, unsigned line, size_t rule_no,
+		       const char *key, const char *s, bool is_dir)
+{
+	char w[32];
+	qbuf q;
+	size_t len = strlen(s);
+
+	where_rule(w, sizeof w, rule_no);
+	if (len == 0) {
+		ERR(d, line, "%s%s is empty", w, key);
+		return false;
+	}
+	if (s[0] != '/') {
+		ERR(d, line, "%s%s %s is not absolute: it must start with '/'", w, key,
+		    quote(&q, s));
+		return false;
+	}
+	if (len >= PATH_MAX) {
+		ERR(d, line, "%s%s is %zu bytes long, more than a path can be (%d)", w, key,
+		    len, PATH_MAX - 1);
+		return false;
+	}
+	if (strstr(s, "//")) {
+		ERR(d, line, "%s%s %s contains \"//\": write the path canonically", w, key,
+		    quote(&q, s));
+		return false;
+	}
+	if (len > 1 && s[len - 1] == '/') {
+		ERR(d, line, "%s%s %s ends with '/': write the path canonically, without it",
+		    w, key, quote(&q, s));
+		return false;
+	}
+	if (has_dot_component(s)) {
+		ERR(d, line, "%s%s %s has a \".\" or \"..\" component: write the path "
+		    "canonically (matching uses resolved paths)", w, key, quote(&q, s));
+		return false;
+	}
+	if (!is_dir && len == 1) {
+		ERR(d, line, "%s%s \"/\" is a directory, not a file%s", w, key,
+		    rule_no ? ": use dir" : "");
+		return false;
+	}
+	return true;
+}
+
+/* A string setting that must be an absolute canonical path; *out is
+ * strdup'ed. Returns false (diag given) on any problem. */
+static bool read_path(struct dlg_diags *d, const config_setting_t *s, size_t rule_no,
+		      bool is_dir, char **out)
+{
+	char w[32];
+	const char *key = config_setting_name(s);
+	const char *v;
+
+	where_rule(w, sizeof w, rule_no);
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		ERR(d, line_of(s), "%s%s must be a string (an absolute path), not %s", w, key,
+		    type_name(s));
+		return false;
+	}
+	v = config_setting_get_string(s);
+	if (!check_path(d, line_of(s), rule_no, key, v, is_dir))
+		return false;
+	*out = strdup(v);
+	if (!*out) {
+		ERR(d, line_of(s), "out of memory");
+		return false;
+	}
+	return true;
+}
+
+/* A string that must be one of two words; *out gets 0 or 1. */
+static bool read_word(struct dlg_diags *d, const config_setting_t *s, size_t rule_no,
+		      const char *w0, const char *w1, int *out)
+{
+	const char *key = config_setting_name(s);
+	const char *v;
+	char w[32];
+	qbuf q;
+
+	where_rule(w, sizeof w, rule_no);
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		ERR(d, line_of(s), "%s%s must be the string \"%s\" or \"%s\", not %s", w, key,
+		    w0, w1, type_name(s));
+		return false;
+	}
+	v = config_setting_get_string(s);
+	if (strcmp(v, w0) == 0) {
+		*out = 0;
+		return true;
+	}
+	if (strcmp(v, w1) == 0) {
+		*out = 1;
+		return true;
+	}
+	ERR(d, line_of(s), "%s%s must be \"%s\" or \"%s\", not %s", w, key, w0, w1,
+	    quote(&q, v));
+	return false;
+}
+
+static bool read_bool(struct dlg_diags *d, const config_setting_t *s, bool *out)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		ERR(d, line_of(s), "log.%s must be true or false, not %s",
+		    config_setting_name(s), type_name(s));
+		return false;
+	}
+	*out = config_setting_get_bool(s) != 0;
+	return true;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool parse_digest(struct dlg_diags *d, unsigned line, size_t rule_no, const char *s,
+			 unsigned char out[DLG_SHA256_LEN])
+{
+	size_t len = strlen(s), i;
+	qbuf q;
+
+	if (len != (size_t)2 * DLG_SHA256_LEN) {
+		ERR(d, line, "rule %zu: sha256 %s has %zu characters; a SHA-256 digest is "
+		    "exactly 64 hex digits", rule_no, quote(&q, s), len);
+		return false;
+	}
+	for (i = 0; i < len; i++) {
+		if (hexval(s[i]) < 0) {
+			ERR(d, line, "rule %zu: sha256 %s has a non-hex character at position "
+			    "%zu", rule_no, quote(&q, s), i + 1);
+			return false;
+		}
+	}
+	for (i = 0; i < DLG_SHA256_LEN; i++)
+		out[i] = (unsigned char)(hexval(s[2 * i]) << 4 | hexval(s[2 * i + 1]));
+	return true;
+}
+
+static int digest_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, DLG_SHA256_LEN);
+}
+
+/* sha256 = "hex"; or sha256 = [ "hex", ... ]; stored sorted (order has no
+ * meaning, and sorted sets compare and search cheaply). */
+static bool read_digests(struct dlg_diags *d, const config_setting_t *s, size_t rule_no,
+			 struct dlg_rule *r)
+{
+	int type = config_setting_type(s);
+	unsigned char (*v)[DLG_SHA256_LEN];
+	size_t n, i, j, good = 0;
+	bool ok = true;
+
+	if (type == CONFIG_TYPE_STRING) {
+		n = 1;
+	} else if (type == CONFIG_TYPE_ARRAY) {
+		n = (size_t)config_setting_length(s);
+		if (n == 0) {
+			ERR(d, line_of(s), "rule %zu: sha256 array is empty", rule_no);
+			return false;
+		}
+	} else {
+		ERR(d, line_of(s), "rule %zu: sha256 must be a string or an array of strings "
+		    "[ \"...\", \"...\" ], not %s", rule_no, type_name(s));
+		return false;
+	}
+	v = calloc(n, sizeof *v);
+	if (!v) {
+		ERR(d, line_of(s), "out of memory");
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = type == CONFIG_TYPE_STRING ? s
+			: config_setting_get_elem(s, (unsigned)i);
+		unsigned line = line_of(e) ? line_of(e) : line_of(s);
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			ERR(d, line, "rule %zu: sha256 item %zu must be a string, not %s",
+			    rule_no, i + 1, type_name(e));
+			ok = false;
+			continue;
+		}
+		if (!parse_digest(d, line, rule_no, config_setting_get_string(e), v[good])) {
+			ok = false;
+			continue;
+		}
+		for (j = 0; j < good; j++) {
+			if (memcmp(v[j], v[good], DLG_SHA256_LEN) == 0) {
+				ERR(d, line, "rule %zu: sha256 item %zu repeats an earlier digest "
+				    "of the same rule", rule_no, i + 1);
+				ok = false;
+				break;
+			}
+		}
+		if (j == good)
+			good++;
+	}
+	if (!ok) {
+		free(v);
+		return false;
+	}
+	qsort(v, n, sizeof *v, digest_cmp);
+	r->sha256 = v;
+	r->n_sha256 = n;
+	return true;
+}
+
+/* ---- structure -------------------------------------------------------- */
+
+/* Which condition keys a rule spelled, valid or not: used so that a bad
+ * value does not also produce "rule has no condition". */
+struct rule_keys {
+	bool action, path, dir, exe, sha256;
+};
+
+static void read_rule_member(struct dlg_diags *d, const config_setting_t *s, size_t no,
+			     struct dlg_rule *r, struct rule_keys *k, bool *ok)
+{
+	const char *name = config_setting_name(s);
+	qbuf q;
+	int a;
+
+	if (strcmp(name, "action") == 0) {
+		k->action = true;
+		if (read_word(d, s, no, "allow", "deny", &a))
+			r->action = a == 0 ? DLG_ACTION_ALLOW : DLG_ACTION_DENY;
+		else
+			*ok = false;
+	} else if (strcmp(name, "path") == 0) {
+		k->path = true;
+		*ok &= read_path(d, s, no, false, &r->path);
+	} else if (strcmp(name, "dir") == 0) {
+		k->dir = true;
+		*ok &= read_path(d, s, no, true, &r->dir);
+	} else if (strcmp(name, "exe") == 0) {
+		k->exe = true;
+		*ok &= read_path(d, s, no, false, &r->exe);
+	} else if (strcmp(name, "sha256") == 0) {
+		k->sha256 = true;
+		*ok &= read_digests(d, s, no, r);
+	} else {
+		ERR(d, line_of(s), "rule %zu: unknown key %s (a rule takes action, path, dir, "
+		    "exe, sha256)", no, quote(&q, name));
+		*ok = false;
+	}
+}
+
+/* Returns true when the rule is complete and valid. */
+static bool read_rule(struct dlg_diags *d, const config_setting_t *g, size_t no,
+		      struct dlg_rule *r)
+{
+	struct rule_keys k = { false, false, false, false, false };
+	bool ok = true;
+	int i, n;
+
+	r->line = line_of(g);
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		ERR(d, r->line, "rule %zu must be a group { action = ...; ... }, not %s", no,
+		    type_name(g));
+		return false;
+	}
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++)
+		read_rule_member(d, config_setting_get_elem(g, (unsigned)i), no, r, &k, &ok);
+	if (!k.action) {
+		ERR(d, r->line, "rule %zu has no action: add action = \"allow\"; or "
+		    "action = \"deny\";", no);
+		ok = false;
+	}
+	if (k.path && k.dir) {
+		ERR(d, r->line, "rule %zu has both path and dir, which is ambiguous: split it "
+		    "into two rules", no);
+		ok = false;
+	} else if (!k.path && !k.dir && !k.sha256) {
+		if (k.exe)
+			ERR(d, r->line, "rule %zu has only exe, which would match everything that "
+			    "program loads: add path, dir or sha256 (write dir = \"/\" if that "
+			    "is really meant)", no);
+		else
+			ERR(d, r->line, "rule %zu has no condition: add path, dir or sha256 "
+			    "(a match-all rule would make the default meaningless)", no);
+		ok = false;
+	}
+	return ok;
+}
+
+static void read_rules(struct dlg_diags *d, const config_setting_t *s, struct dlg_policy *p,
+		       bool *valid)
+{
+	size_t i, n;
+
+	n = (size_t)config_setting_length(s);
+	if (n == 0)
+		return;
+	p->rules = calloc(n, sizeof *p->rules);
+	if (!p->rules) {
+		ERR(d, line_of(s), "out of memory");
+		return;
+	}
+	p->n_rules = n;
+	for (i = 0; i < n; i++)
+		valid[i] = read_rule(d, config_setting_get_elem(s, (unsigned)i), i + 1,
+				     &p->rules[i]);
+}
+
+static void read_log(struct dlg_diags *d, const config_setting_t *g, struct dlg_policy *p)
+{
+	int i, n;
+	qbuf q;
+
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		ERR(d, line_of(g), "log must be a group { syslog = ...; file = ...; "
+		    "stderr = ...; }, not %s", type_name(g));
+		return;
+	}
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(s);
+
+		if (strcmp(name, "syslog") == 0)
+			read_bool(d, s, &p->log_syslog);
+		else if (strcmp(name, "stderr") == 0)
+			read_bool(d, s, &p->log_stderr);
+		else if (strcmp(name, "file") == 0)
+			read_path(d, s, 0, false, &p->log_file);
+		else
+			ERR(d, line_of(s), "unknown key %s in log (log takes syslog, file, "
+			    "stderr)", quote(&q, name));
+	}
+}
+
+static void read_version(struct dlg_diags *d, const config_setting_t *s, struct dlg_policy *p)
+{
+	int type = config_setting_type(s);
+
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+		ERR(d, line_of(s), "version must be the integer %d, not %s",
+		    DLG_POLICY_VERSION, type_name(s));
+		return;
+	}
+	if (config_setting_get_int64(s) != DLG_POLICY_VERSION) {
+		ERR(d, line_of(s), "version %lld is not supported: this dlguard reads "
+		    "version = %d;", (long long)config_setting_get_int64(s), DLG_POLICY_VERSION);
+		return;
+	}
+	p->version = DLG_POLICY_VERSION;
+}
+
+/* What the top level said, beyond what lands in the policy. */
+struct top_seen {
+	bool version, default_, rules;
+	unsigned default_line;
+	const config_setting_t *rules_setting;
+};
+
+static void read_top_member(struct dlg_diags *d, const config_setting_t *s,
+			    struct dlg_policy *p, struct top_seen *t)
+{
+	const char *name = config_setting_name(s);
+	qbuf q;
+	int w;
+
+	if (strcmp(name, "version") == 0) {
+		t->version = true;
+		read_version(d, s, p);
+	} else if (strcmp(name, "mode") == 0) {
+		if (read_word(d, s, 0, "enforce", "audit", &w))
+			p->mode = w == 0 ? DLG_MODE_ENFORCE : DLG_MODE_AUDIT;
+	} else if (strcmp(name, "default") == 0) {
+		t->default_ = true;
+		t->default_line = line_of(s);
+		if (read_word(d, s, 0, "allow", "deny", &w))
+			p->default_action = w == 0 ? DLG_ACTION_ALLOW : DLG_ACTION_DENY;
+	} else if (strcmp(name, "log") == 0) {
+		read_log(d, s, p);
+	} else if (strcmp(name, "rules") == 0) {
+		t->rules = true;
+		if (config_setting_type(s) != CONFIG_TYPE_LIST)
+			ERR(d, line_of(s), "rules must be a list ( { ... }, { ... } ), not %s",
+			    type_name(s));
+		else
+			t->rules_setting = s;
+	} else {
+		ERR(d, line_of(s), "unknown top-level key %s (known: version, mode, default, "
+		    "log, rules)", quote(&q, name));
+	}
+}
+
+/* ---- whole-policy checks ---------------------------------------------- */
+
+struct item {
+	const struct dlg_rule *r;
+	size_t no;              /* 1-based rule number */
+	bool changed;           /* canonicalize rewrote one of its paths */
+	bool reported;
+};
+
+static int str_cmp_null(const char *a, const char *b)
+{
+	if (!a || !b)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+static int cond_cmp(const struct dlg_rule *a, const struct dlg_rule *b)
+{
+	int c;
+	size_t i;
+
+	if ((c = str_cmp_null(a->path, b->path)) != 0)
+		return c;
+	if ((c = str_cmp_null(a->dir, b->dir)) != 0)
+		return c;
+	if ((c = str_cmp_null(a->exe, b->exe)) != 0)
+		return c;
+	if (a->n_sha256 != b->n_sha256)
+		return a->n_sha256 < b->n_sha256 ? -1 : 1;
+	for (i = 0; i < a->n_sha256; i++)
+		if ((c = memcmp(a->sha256[i], b->sha256[i], DLG_SHA256_LEN)) != 0)
+			return c;
+	return 0;
+}
+
+static int item_cmp(const void *pa, const void *pb)
+{
+	const struct item *a = *(const struct item *const *)pa;
+	const struct item *b = *(const struct item *const *)pb;
+	int c = cond_cmp(a->r, b->r);
+
+	if (c)
+		return c;
+	return a->no < b->no ? -1 : a->no > b->no;
+}
+
+/* True when the file at canonical path f (or any file below dir f, when
+ * f_is_dir) lies below dir. */
+static bool below(const char *dir, const char *f, bool f_is_dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1)
+		return true;
+	if (strncmp(dir, f, n) != 0)
+		return false;
+	return f[n] == '/' || (f_is_dir && f[n] == '\0');
+}
+
+/* Sorted digest sets: is every digest of b also in a? */
+static bool digests_subset(const struct dlg_rule *b, const struct dlg_rule *a)
+{
+	size_t i = 0, j = 0;
+
+	while (i < b->n_sha256) {
+		int c;
+
+		if (j == a->n_sha256)
+			return false;
+		c = memcmp(b->sha256[i], a->sha256[j], DLG_SHA256_LEN);
+		if (c < 0)
+			return false;
+		if (c == 0)
+			i++;
+		j++;
+	}
+	return true;
+}
+
+/* True when every load that b matches is also matched by a. */
+static bool covers(const struct dlg_rule *a, const struct dlg_rule *b)
+{
+	if (a->exe && (!b->exe || strcmp(a->exe, b->exe) != 0))
+		return false;
+	if (a->path && (!b->path || strcmp(a->path, b->path) != 0))
+		return false;
+	if (a->dir) {
+		if (b->path ? !below(a->dir, b->path, false)
+			    : !b->dir || !below(a->dir, b->dir, true))
+			return false;
+	}
+	if (a->n_sha256 && (!b->n_sha256 || !digests_subset(b, a)))
+		return false;
+	return true;
+}
+
+/* Rules with identical conditions, found by sorting (learned policies can
+ * have thousands of rules). Same action: a duplicate, an error at parse
+ * time; other action: the later one never matches, a warning. */
+static void check_same(struct dlg_diags *d, struct item **v, size_t n, bool after_canon)
+{
+	size_t s = 0, e, k, m;
+
+	while (s < n) {
+		for (e = s + 1; e < n && cond_cmp(v[s]->r, v[e]->r) == 0; e++)
+			;
+		for (k = s + 1; k < e; k++) {
+			if (after_canon && !v[k]->changed && !v[s]->changed)
+				continue;
+			for (m = s; m < k && v[m]->r->action != v[k]->r->action; m++)
+				;
+			v[k]->reported = true;
+			if (m < k && after_canon)
+				WARN(d, v[k]->r->line, "rule %zu is a duplicate of rule %zu at "
+				     "line %u once symlinks are resolved", v[k]->no, v[m]->no,
+				     v[m]->r->line);
+			else if (m < k)
+				ERR(d, v[k]->r->line, "rule %zu is a duplicate of rule %zu at "
+				    "line %u", v[k]->no, v[m]->no, v[m]->r->line);
+			else
+				WARN(d, v[k]->r->line, "rule %zu can never match: rule %zu at "
+				     "line %u has the same conditions and is tried first%s",
+				     v[k]->no, v[s]->no, v[s]->r->line,
+				     after_canon ? " (once symlinks are resolved)" : "");
+		}
+		s = e;
+	}
+}
+
+/* A later rule entirely covered by an earlier one never decides anything.
+ * Only digest-free earlier rules are tried: they are the broad ones (few in
+ * practice), which keeps this linear in the number of rules times those. */
+static void check_shadowed(struct dlg_diags *d, struct item *v, size_t n, bool after_canon)
+{
+	size_t i, j;
+
+	for (j = 0; j < n; j++) {
+		if (v[j].reported)
+			continue;
+		for (i = 0; i < j; i++) {
+			if (v[i].r->n_sha256)
+				continue;
+			if (after_canon && !v[i].changed && !v[j].changed)
+				continue;
+			if (!covers(v[i].r, v[j].r))
+				continue;
+			WARN(d, v[j].r->line, "rule %zu can never match: rule %zu at line %u "
+			     "already matches everything it matches%s", v[j].no, v[i].no,
+			     v[i].r->line, after_canon ? " (once symlinks are resolved)" : "");
+			break;
+		}
+	}
+}
+
+/* v holds the rules to compare, in policy order. */
+static void check_rules(struct dlg_diags *d, struct item *v, size_t n, bool after_canon)
+{
+	struct item **sorted;
+	size_t i;
+
+	if (n < 2)
+		return;
+	sorted = malloc(n * sizeof *sorted);
+	if (!sorted) {
+		WARN(d, 0, "out of memory: duplicate rules were not looked for");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		sorted[i] = &v[i];
+	qsort(sorted, n, sizeof *sorted, item_cmp);
+	check_same(d, sorted, n, after_canon);
+	free(sorted);
+	check_shadowed(d, v, n, after_canon);
+}
+
+/* Duplicate/shadow checks over the rules that parsed cleanly. */
+static void check_valid_rules(struct dlg_diags *d, const struct dlg_policy *p,
+			      const bool *valid)
+{
+	struct item *v;
+	size_t i, n = 0;
+
+	if (p->n_rules < 2)
+		return;
+	v = calloc(p->n_rules, sizeof *v);
+	if (!v) {
+		WARN(d, 0, "out of memory: duplicate rules were not looked for");
+		return;
+	}
+	for (i = 0; i < p->n_rules; i++) {
+		if (!valid[i])
+			continue;
+		v[n].r = &p->rules[i];
+		v[n].no = i + 1;
+		n++;
+	}
+	check_rules(d, v, n, false);
+	free(v);
+}
+
+/* ---- entry points ----------------------------------------------------- */
+
+/* libconfig would open any file an @include names (it cannot be turned
+ * off): a policy must be one reviewable file, and an included FIFO would
+ * hang us. The scanner only honours @include at the start of a line. */
+static bool reject_include(const char *text, struct dlg_diags *d)
+{
+	const char *l = text;
+	unsigned line = 1;
+	bool ok = true;
+
+	while (l) {
+		const char *c = l + strspn(l, " \t");
+
+		if (strncmp(c, "@include", 8) == 0) {
+			ERR(d, line, "@include is not allowed: a policy must be a single file");
+			ok = false;
+		}
+		l = strchr(l, '\n');
+		if (l) {
+			l++;
+			line++;
+		}
+	}
+	return ok;
+}
+
+static void syntax_error(const config_t *cfg, struct dlg_diags *d)
+{
+	const char *text = config_error_text(cfg) ? config_error_text(cfg) : "unknown error";
+	int line = config_error_line(cfg);
+	unsigned l = line > 0 ? (unsigned)line : 0;
+
+	if (strcmp(text, "duplicate setting name") == 0)
+		ERR(d, l, "a key is given twice in the same group (libconfig: %s)", text);
+	else
+		ERR(d, l, "libconfig: %s", text);
+}
+
+static void read_policy(const config_t *cfg, struct dlg_policy *p, struct dlg_diags *d)
+{
+	const config_setting_t *root = config_root_setting(cfg);
+	struct top_seen t;
+	bool *valid = NULL;
+	int i, n;
+
+	memset(&t, 0, sizeof t);
+	n = config_setting_length(root);
+	for (i = 0; i < n; i++)
+		read_top_member(d, config_setting_get_elem(root, (unsigned)i), p, &t);
+	if (!t.version)
+		ERR(d, 0, "version is missing: the first line should be version = %d;",
+		    DLG_POLICY_VERSION);
+	if (!t.default_)
+		ERR(d, 0, "default is missing: add default = \"deny\"; (or \"allow\")");
+	if (t.rules_setting && config_setting_length(t.rules_setting) > 0) {
+		valid = calloc((size_t)config_setting_length(t.rules_setting), sizeof *valid);
+		if (!valid) {
+			ERR(d, line_of(t.rules_setting), "out of memory");
+			return;
+		}
+		read_rules(d, t.rules_setting, p, valid);
+		check_valid_rules(d, p, valid);
+		free(valid);
+	}
+	if (!t.rules_setting && !t.rules && p->default_action == DLG_ACTION_ALLOW)
+		WARN(d, t.default_line, "policy allows everything: there are no rules and "
+		     "default = \"allow\"");
+	else if (t.rules_setting && p->n_rules == 0 && p->default_action == DLG_ACTION_ALLOW)
+		WARN(d, t.default_line, "policy allows everything: rules is empty and "
+		     "default = \"allow\"");
+}
+
+struct line_key {
+	unsigned line;
+	size_t idx;
+};
+
+static int line_key_cmp(const void *pa, const void *pb)
+{
+	const struct line_key *a = pa, *b = pb;
+
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/* Whole-policy checks run last; readers want findings in file order (a
+ * stable sort: same-line findings keep the order they were found in). */
+static void sort_by_line(struct dlg_diags *d, size_t from)
+{
+	/* The "too many problems" marker stays last. */
+	size_t end = d->n == DIAGS_MAX ? d->n - 1 : d->n, n, i;
+	struct line_key *k;
+	struct dlg_diag *tmp;
+
+	if (from + 2 > end)
+		return;
+	n = end - from;
+	k = malloc(n * sizeof *k);
+	tmp = malloc(n * sizeof *tmp);
+	if (!k || !tmp)
+		goto end;
+	for (i = 0; i < n; i++) {
+		k[i].line = d->v[from + i].line;
+		k[i].idx = i;
+	}
+	qsort(k, n, sizeof *k, line_key_cmp);
+	for (i = 0; i < n; i++)
+		tmp[i] = d->v[from + k[i].idx];
+	memcpy(d->v + from, tmp, n * sizeof *tmp);
+end:
+	free(tmp);
+	free(k);
+}
+
+struct dlg_policy *dlg_policy_parse_string(const char *text, const char *name,
+					   struct dlg_diags *d)
+{
+	struct dlg_policy *p = NULL;
+	size_t errors = d->n_errors, first = d->n;
+	config_t cfg;
+
+	if (!reject_include(text, d))
+		return NULL;
+	config_init(&cfg);
+	/* No AUTOCONVERT: mode = 1 must be a type error, not silently coerced. */
+	config_set_options(&cfg, 0);
+	if (!config_read_string(&cfg, text)) {
+		syntax_error(&cfg, d);
+		goto end;
+	}
+	p = calloc(1, sizeof *p);
+	if (!p || !(p->source = strdup(name ? name : "<string>"))) {
+		ERR(d, 0, "out of memory");
+		goto end;
+	}
+	p->mode = DLG_MODE_ENFORCE;
+	p->log_syslog = true;
+	read_policy(&cfg, p, d);
+end:
+	config_destroy(&cfg);
+	sort_by_line(d, first);
+	if (d->n_errors != errors) {
+		dlg_policy_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static const char *file_kind(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "a special file";
+}
+
+/* Reads a regular file into a NUL-terminated buffer. Refuses anything else
+ * before opening it (a FIFO or device must never block or be touched), and
+ * re-checks the opened fd in case the path changed in between. */
+static char *slurp(const char *path, size_t *out_len, struct dlg_diags *d)
+{
+	struct stat st;
+	char *buf = NULL, *nb;
+	size_t len = 0, cap;
+	int fd = -1;
+
+	if (stat(path, &st) != 0) {
+		ERR(d, 0, "cannot read policy: %s", strerror(errno));
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		ERR(d, 0, "cannot read policy: it is a directory");
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ERR(d, 0, "cannot read policy: it is %s, not a regular file", file_kind(st.st_mode));
+		return NULL;
+	}
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		ERR(d, 0, "cannot read policy: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		ERR(d, 0, "cannot read policy: it changed while being opened");
+		goto fail;
+	}
+	if ((unsigned long long)st.st_size > CONF_MAX_BYTES)
+		goto too_big;
+	/* One spare byte beyond st_size notices a file that grew meanwhile. */
+	cap = (size_t)st.st_size + 2;
+	buf = malloc(cap);
+	if (!buf)
+		goto oom;
+	for (;;) {
+		ssize_t r;
+
+		if (len > CONF_MAX_BYTES)
+			goto too_big;
+		if (len == cap - 1) {
+			cap = cap > CONF_MAX_BYTES / 2 ? CONF_MAX_BYTES + 2 : cap * 2;
+			nb = realloc(buf, cap);
+			if (!nb)
+				goto oom;
+			buf = nb;
+		}
+		r = read(fd, buf + len, cap - 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			ERR(d, 0, "cannot read policy: %s", strerror(errno));
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*out_len = len;
+	return buf;
+too_big:
+	ERR(d, 0, "policy is larger than %zu MiB", CONF_MAX_BYTES >> 20);
+	goto fail;
+oom:
+	ERR(d, 0, "out of memory");
+fail:
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
+/* libconfig reads text up to the first NUL: anything after it would be
+ * silently ignored. */
+static bool reject_nul(const char *buf, size_t len, struct dlg_diags *d)
+{
+	const char *z = memchr(buf, '\0', len);
+	const char *c;
+	unsigned line = 1;
+
+	if (!z)
+		return true;
+	for (c = buf; c < z; c++)
+		line += *c == '\n';
+	ERR(d, line, "policy contains a NUL byte: it is not a text file");
+	return false;
+}
+
+struct dlg_policy *dlg_policy_parse_file(const char *path, struct dlg_diags *d)
+{
+	struct dlg_policy *p = NULL;
+	size_t len = 0;
+	char *text;
+
+	text = slurp(path, &len, d);
+	if (!text)
+		return NULL;
+	if (reject_nul(text, len, d))
+		p = dlg_policy_parse_string(text, path, d);
+	free(text);
+	return p;
+}
+
+/* ---- canonicalize ----------------------------------------------------- */
+
+/* Replaces *s by its realpath when it resolves; warns otherwise. Returns
+ * true when the spelling changed. */
+static bool canon_one(struct dlg_diags *d, const struct dlg_rule *r, size_t no,
+		      const char *key, char **s, bool is_dir)
+{
+	struct stat st;
+	char *real;
+	bool changed = false;
+	qbuf q;
+
+	real = realpath(*s, NULL);
+	if (!real) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			WARN(d, r->line, "rule %zu: %s %s does not exist; kept as written", no,
+			     key, quote(&q, *s));
+		else
+			WARN(d, r->line, "rule %zu: %s %s cannot be resolved (%s); kept as "
+			     "written", no, key, quote(&q, *s), strerror(errno));
+		return false;
+	}
+	if (strcmp(real, *s) != 0) {
+		free(*s);
+		*s = real;
+		changed = true;
+	} else {
+		free(real);
+	}
+	if (stat(*s, &st) != 0)
+		return changed;
+	if (is_dir && !S_ISDIR(st.st_mode))
+		WARN(d, r->line, "rule %zu: dir %s is not a directory", no, quote(&q, *s));
+	else if (!is_dir && !S_ISREG(st.st_mode))
+		WARN(d, r->line, "rule %zu: %s %s is not a regular file", no, key,
+		     quote(&q, *s));
+	return changed;
+}
+
+void dlg_policy_canonicalize(struct dlg_policy *p, struct dlg_diags *d)
+{
+	struct item *v;
+	bool any = false;
+	size_t i;
+
+	if (!p)
+		return;
+	v = calloc(p->n_rules ? p->n_rules : 1, sizeof *v);
+	for (i = 0; i < p->n_rules; i++) {
+		struct dlg_rule *r = &p->rules[i];
+		bool changed = false;
+
+		if (r->path)
+			changed |= canon_one(d, r, i + 1, "path", &r->path, false);
+		if (r->dir)
+			changed |= canon_one(d, r, i + 1, "dir", &r->dir, true);
+		if (r->exe)
+			changed |= canon_one(d, r, i + 1, "exe", &r->exe, false);
+		if (v) {
+			v[i].r = r;
+			v[i].no = i + 1;
+			v[i].changed = changed;
+		}
+		any |= changed;
+	}
+	/* Two spellings of one place become one: look again, warnings only. */
+	if (v && any)
+		check_rules(d, v, p->n_rules, true);
+	else if (!v && p->n_rules)
+		WARN(d, 0, "out of memory: duplicate rules were not looked for");
+	free(v);
+}

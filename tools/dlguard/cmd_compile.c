@@ -1,0 +1,54 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "policy_conf.h"
+#include "policy_db.h"
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: dlguard compile [--audit] FILE -o OUT\n");
+	return 2;
+}
+
+int cmd_compile(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "audit", no_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *out = NULL;
+	int audit = 0, c, rc = 1;
+	struct dlg_policy *p;
+	char err[512];
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		if (c == 'o')
+			out = optarg;
+		else if (c == 'a')
+			audit = 1;
+		else
+			return usage();
+	}
+	if (!out || optind != argc - 1)
+		return usage();
+	p = cli_load_policy(argv[optind], 0);
+	if (!p)
+		return 1;
+	if (audit)
+		p->mode = DLG_MODE_AUDIT;
+	if (dlg_db_write_file(p, out, err, sizeof err) != 0) {
+		fprintf(stderr, "dlguard: %s: %s\n", out, err);
+		goto end;
+	}
+	printf("%s: compiled %zu rules (%s, default %s) from %s\n", out, p->n_rules,
+	       p->mode == DLG_MODE_AUDIT ? "audit" : "enforce",
+	       p->default_action == DLG_ACTION_ALLOW ? "allow" : "deny", argv[optind]);
+	rc = 0;
+end:
+	dlg_policy_free(p);
+	return rc;
+}

@@ -1,0 +1,64 @@
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "policy_conf.h"
+
+static void print_diags(const char *path, const struct dlg_diags *d, int quiet_warnings)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const struct dlg_diag *x = &d->v[i];
+		const char *level = x->level == DLG_DIAG_ERROR ? "error" : "warning";
+		if (quiet_warnings && x->level == DLG_DIAG_WARNING)
+			continue;
+		if (x->line)
+			fprintf(stderr, "%s:%u: %s: %s\n", path, x->line, level, x->msg);
+		else
+			fprintf(stderr, "%s: %s: %s\n", path, level, x->msg);
+	}
+}
+
+struct dlg_policy *cli_load_policy(const char *path, int quiet_warnings)
+{
+	struct dlg_diags d = { 0 };
+	struct dlg_policy *p = dlg_policy_parse_file(path, &d);
+
+	if (p) {
+		char abs[PATH_MAX], *copy;
+		dlg_policy_canonicalize(p, &d);
+		/* events name the policy that decided: make that name absolute */
+		if (realpath(path, abs) && (copy = strdup(abs))) {
+			free(p->source);
+			p->source = copy;
+		}
+	}
+	print_diags(path, &d, quiet_warnings);
+	dlg_diags_free(&d);
+	return p;
+}
+
+int cli_preload_path(char *out, unsigned long len)
+{
+	char exe[PATH_MAX], *slash;
+	const char *rel[] = { DLGUARD_BIN_TO_LIB "/libdlguard.so", "libdlguard.so" };
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+		char cand[PATH_MAX];
+		if (snprintf(cand, sizeof cand, "%s/%s", exe, rel[i]) >= (int)sizeof cand)
+			continue;
+		if (access(cand, R_OK) == 0 && realpath(cand, out) && strlen(out) < len)
+			return 0;
+	}
+	return -1;
+}
