@@ -43,6 +43,22 @@ check "audit mode denies nothing" grep -q "^OK $T/dropped/libevil.so" <<<"$out"
 check "audit mode: the library ran" ran evil
 check "audit mode logs would-deny" grep -q '"decision":"would-deny"' "$T/audit.jsonl"
 
+# exe restricts a rule to one program.
+loader=$(readlink -f "$DLG_FIXTURES/loader")
+compile_policy exe <<EOF
+version = 1; default = "deny";
+rules = ( { action = "allow"; dir = "$SYSLIB"; },
+          { action = "allow"; exe = "$loader"; dir = "$T/dropped"; } );
+EOF
+clear_markers
+out=$(guarded "$T/exe.db" "$DLG_FIXTURES/loader" "$T/dropped/libevil.so")
+check "exe rule: allowed for that program" grep -q "^OK " <<<"$out"
+cp "$DLG_FIXTURES/loader" "$T/other-program"
+clear_markers
+out=$(guarded "$T/exe.db" "$T/other-program" "$T/dropped/libevil.so")
+check "exe rule: another program is refused" grep -q "^ERR .*dlguard: " <<<"$out"
+check "... and the library never ran there" not_ran evil
+
 # Without any policy the guard is a pass-through.
 clear_markers
 out=$(LD_PRELOAD=$DLG_PRELOAD "$DLG_FIXTURES/loader" "$T/dropped/libevil.so")

@@ -1,0 +1,70 @@
+#!/bin/bash
+# The system policy (/etc/dlguard/policy.db) and an environment policy
+# (DLGUARD_POLICY) must both allow; the environment can only tighten. Run in
+# a private mount namespace with an overlay on /etc: the host's /etc is never
+# written.
+. "$(dirname "$0")/lib.sh"
+
+if ! unshare -m true 2>/dev/null; then
+	echo "skip: cannot create a mount namespace here"; exit 0
+fi
+stage "$T/a" good
+stage "$T/b" evil
+compile_policy system <<EOF
+version = 1; default = "deny";
+log = { file = "$T/system.jsonl"; };
+rules = ( { action = "allow"; dir = "$SYSLIB"; }, { action = "allow"; dir = "$T/a"; } );
+EOF
+compile_policy loose <<EOF
+version = 1; default = "allow";
+rules = ( { action = "allow"; dir = "/"; } );
+EOF
+compile_policy strict <<EOF
+version = 1; default = "deny";
+log = { file = "$T/env.jsonl"; };
+rules = ( { action = "allow"; dir = "$SYSLIB"; } );
+EOF
+
+# in_etc SYSTEM_DB CMD... : run CMD with SYSTEM_DB installed as the system policy
+in_etc() {
+	local db=$1; shift
+	rm -rf "$T/upper" "$T/work"; mkdir -p "$T/upper/dlguard" "$T/work"
+	[ -n "$db" ] && cp "$db" "$T/upper/dlguard/policy.db"
+	unshare -m bash -c 'mount -t overlay overlay -o lowerdir=/etc,upperdir="$0",workdir="$1" /etc &&
+		chown root:root /etc/dlguard/policy.db 2>/dev/null; chmod 644 /etc/dlguard/policy.db 2>/dev/null;
+		if [ -n "$2" ]; then chown "$2" /etc/dlguard/policy.db; fi; shift 2; exec "$@"' \
+		"$T/upper" "$T/work" "${OWNER:-}" "$@"
+}
+L=$DLG_FIXTURES/loader
+
+out=$(in_etc "$T/system.db" env LD_PRELOAD=$DLG_PRELOAD "$L" "$T/a/libgood.so" "$T/b/libevil.so")
+check "system policy alone: trusted dir loads" grep -q "^OK $T/a/libgood.so" <<<"$out"
+check "system policy alone: other dir refused" grep -q "^ERR $T/b/libevil.so: dlguard: " <<<"$out"
+check "... never ran" not_ran evil
+check "system policy logs to its own file" grep -q '"decision":"deny"' "$T/system.jsonl"
+
+clear_markers
+out=$(in_etc "$T/system.db" env LD_PRELOAD=$DLG_PRELOAD DLGUARD_POLICY=$T/loose.db "$L" "$T/b/libevil.so")
+check "an environment policy cannot loosen the system policy" grep -q "^ERR $T/b/libevil.so: dlguard: " <<<"$out"
+check "... never ran" not_ran evil
+
+out=$(in_etc "$T/system.db" env LD_PRELOAD=$DLG_PRELOAD DLGUARD_POLICY=$T/strict.db "$L" "$T/a/libgood.so")
+check "an environment policy can tighten it" grep -q "^ERR $T/a/libgood.so: dlguard: " <<<"$out"
+check "... and says which policy decided" grep -q "$T/strict.conf" "$T/env.jsonl"
+check "... never ran" not_ran good
+
+clear_markers
+out=$(OWNER=65534 in_etc "$T/system.db" env LD_PRELOAD=$DLG_PRELOAD "$L" "$T/a/libgood.so")
+check "a system policy not owned by root is not trusted" grep -q "^ERR .*system policy /etc/dlguard/policy.db unusable: not root-owned" <<<"$out"
+check "... and nothing ran" not_ran good
+
+head -c 100 "$T/system.db" > "$T/cut.db"
+out=$(in_etc "$T/cut.db" env LD_PRELOAD=$DLG_PRELOAD "$L" "$T/a/libgood.so")
+check "a truncated system policy is refused with a reason" grep -q "^ERR .*unusable: .*" <<<"$out"
+out=$(in_etc "$T/cut.db" sh -c 'echo started')
+check "... and processes still start" [ "$out" = started ]
+
+out=$(in_etc "" env LD_PRELOAD=$DLG_PRELOAD "$L" "$T/b/libevil.so")
+check "no system policy and no environment policy: pass-through" grep -q "^OK " <<<"$out"
+
+finish
