@@ -158,6 +158,10 @@ size_t dlg_event_format(const struct dlg_event *e, char *buf, size_t len)
 	put_field(&o, "policy", e->policy);
 	put(&o, ",", 1);
 	put_field(&o, "requested", e->requested);
+	if (e->sig_key && *e->sig_key) {
+		put(&o, ",", 1);
+		put_field(&o, "key", e->sig_key);
+	}
 	put(&o, "},\"dll\":{", 9);
 	put_field(&o, "path", e->path);
 	put(&o, ",", 1);
@@ -167,6 +171,21 @@ size_t dlg_event_format(const struct dlg_event *e, char *buf, size_t len)
 		puts_(&o, ",\"hash\":{\"sha256\":\"");
 		puts_(&o, hex);
 		puts_(&o, "\"}");
+	}
+	if (e->sig_checked) {
+		puts_(&o, ",\"code_signature\":{\"exists\":");
+		puts_(&o, e->sig_exists ? "true" : "false");
+		puts_(&o, ",\"valid\":");
+		puts_(&o, e->sig_valid ? "true" : "false");
+		puts_(&o, ",\"trusted\":");
+		puts_(&o, e->sig_trusted ? "true" : "false");
+		put(&o, ",", 1);
+		put_field(&o, "status", e->sig_status ? e->sig_status : "");
+		if (e->sig_key && *e->sig_key) {
+			put(&o, ",", 1);
+			put_field(&o, "signing_id", e->sig_key);
+		}
+		put(&o, "}", 1);
 	}
 	snprintf(num, sizeof num, "%ld", (long)e->pid);
 	puts_(&o, "},\"process\":{\"pid\":");

@@ -14,6 +14,11 @@ struct dlg_event {
 	const char *requested;  /* dlguard.requested: the name the caller passed */
 	const char *path;       /* dll.path: canonical path, or NULL when unresolved */
 	const unsigned char *sha256;    /* dll.hash.sha256, NULL when not computed */
+	/* dll.code_signature.*, present when sig_checked */
+	int sig_checked;
+	int sig_exists, sig_valid, sig_trusted;
+	const char *sig_status;
+	const char *sig_key;    /* dlguard.key: the key name that verified, or NULL */
 	pid_t pid;              /* process.pid */
 	const char *exe;        /* process.executable, or NULL */
 };

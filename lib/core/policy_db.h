@@ -63,6 +63,14 @@ struct dlg_subject {
 	bool have_sha256;       /* set by the caller if known, or by dlg_decide once hashed */
 	unsigned char sha256[DLG_SHA256_LEN];
 	bool hash_failed;       /* set by dlg_decide when hashing was needed and failed */
+	/* Signature evidence, filled by dlg_decide when a rule needed it
+	 * (ECS dll.code_signature.*). */
+	bool sig_checked;       /* a signature condition was evaluated */
+	bool sig_exists;        /* a signature (or manifest line) was found */
+	bool sig_valid;         /* it verifies with some key */
+	bool sig_trusted;       /* it verifies with a key the deciding rule trusts */
+	char sig_status[64];    /* "trusted", "missing", "invalid", "untrusted key", "error", ... */
+	char sig_key[64];       /* name of the key that verified, "" if none */
 };
 
 struct dlg_verdict {

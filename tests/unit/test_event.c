@@ -53,6 +53,25 @@ static void test_fields(void **state)
 	assert_non_null(strstr(buf, "\"outcome\":\"success\""));
 }
 
+static void test_code_signature(void **state)
+{
+	struct dlg_event e = sample();
+	char buf[DLG_EVENT_MAX];
+
+	(void)state;
+	assert_true(dlg_event_format(&e, buf, sizeof buf) > 0);
+	assert_null(strstr(buf, "code_signature"));
+	e.sig_checked = 1;
+	e.sig_exists = 1;
+	e.sig_valid = 1;
+	e.sig_trusted = 0;
+	e.sig_status = "untrusted key";
+	e.sig_key = "other";
+	assert_true(dlg_event_format(&e, buf, sizeof buf) > 0);
+	assert_non_null(strstr(buf, "\"code_signature\":{\"exists\":true,\"valid\":true,\"trusted\":false,\"status\":\"untrusted key\",\"signing_id\":\"other\"}"));
+	assert_non_null(strstr(buf, "\"key\":\"other\""));
+}
+
 static void test_escaping(void **state)
 {
 	static const struct {
@@ -125,6 +144,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_code_signature),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_append),
