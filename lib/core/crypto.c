@@ -79,6 +79,21 @@ static void load_once(void)
 	BIND(digest_final, "EVP_DigestFinal_ex");
 	BIND(sha256, "EVP_sha256");
 	BIND(md_ctx_free, "EVP_MD_CTX_free");
+	BIND(d2i_pubkey, "d2i_PUBKEY");
+	BIND(pkey_free, "EVP_PKEY_free");
+	BIND(pkey_base_id, "EVP_PKEY_get_base_id");
+	BIND(pkey_bits, "EVP_PKEY_get_bits");
+	BIND(pkey_ctx_new, "EVP_PKEY_CTX_new");
+	BIND(pkey_ctx_free, "EVP_PKEY_CTX_free");
+	BIND(verify_init, "EVP_PKEY_verify_init");
+	BIND(verify, "EVP_PKEY_verify");
+	BIND(set_signature_md, "EVP_PKEY_CTX_set_signature_md");
+	BIND(set_rsa_padding, "EVP_PKEY_CTX_set_rsa_padding");
+	BIND(set_rsa_pss_saltlen, "EVP_PKEY_CTX_set_rsa_pss_saltlen");
+	BIND(digest_verify_init, "EVP_DigestVerifyInit");
+	BIND(digest_verify, "EVP_DigestVerify");
+	BIND(err_set_mark, "ERR_set_mark");
+	BIND(err_pop_to_mark, "ERR_pop_to_mark");
 	BIND(md_ctx_new, "EVP_MD_CTX_new"); /* last: its presence marks success */
 	failure = NULL;
 }

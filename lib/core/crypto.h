@@ -12,7 +12,43 @@ struct dlg_crypto {
 	int (*digest_init)(void *ctx, const void *md, void *engine);
 	int (*digest_update)(void *ctx, const void *data, size_t len);
 	int (*digest_final)(void *ctx, unsigned char *md, unsigned int *len);
+
+	/* Signature verification (sig.c). OpenSSL 3.0 names; void * stands
+	 * for EVP_PKEY, EVP_PKEY_CTX, EVP_MD_CTX and EVP_MD. */
+	void *(*d2i_pubkey)(void **out, const unsigned char **in, long len);
+	void (*pkey_free)(void *pkey);
+	int (*pkey_base_id)(const void *pkey);
+	int (*pkey_bits)(const void *pkey);
+	void *(*pkey_ctx_new)(void *pkey, void *engine);
+	void (*pkey_ctx_free)(void *pctx);
+	int (*verify_init)(void *pctx);
+	int (*verify)(void *pctx, const unsigned char *sig, size_t siglen,
+		      const unsigned char *tbs, size_t tbslen);
+	int (*set_signature_md)(void *pctx, const void *md);
+	int (*set_rsa_padding)(void *pctx, int padding);
+	int (*set_rsa_pss_saltlen)(void *pctx, int saltlen);
+	int (*digest_verify_init)(void *ctx, void **pctx, const void *md, void *engine,
+				  void *pkey);
+	int (*digest_verify)(void *ctx, const unsigned char *sig, size_t siglen,
+			     const unsigned char *tbs, size_t tbslen);
+	/* The error queue is per thread and shared with a host that uses the
+	 * same libcrypto: failures of ours are popped so the host never sees
+	 * them. */
+	int (*err_set_mark)(void);
+	int (*err_pop_to_mark)(void);
 };
+
+/* Constants of <openssl/obj_mac.h> and <openssl/rsa.h>, spelled out so the
+ * preload builds without OpenSSL headers (sig_key.c checks them against the
+ * headers at compile time). */
+#define DLG_NID_RSA 6
+#define DLG_NID_EC 408
+#define DLG_NID_RSA_PSS 912
+#define DLG_NID_ED25519 1087
+#define DLG_RSA_PKCS1_PADDING 1
+#define DLG_RSA_PKCS1_PSS_PADDING 6
+#define DLG_RSA_PSS_SALTLEN_DIGEST (-1)
+#define DLG_RSA_PSS_SALTLEN_AUTO (-2)
 
 /* The function used to map libcrypto. The preload passes the real dlopen so
  * the load bypasses the policy instead of recursing into it; the default is

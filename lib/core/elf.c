@@ -564,12 +564,10 @@ static size_t is_dst(const char *in, const char *ref)
 
 int dlg_elf_uses_origin(const char *searchpath)
 {
-	const char *p = searchpath;
-
-	while (p && (p = strchr(p, '$')) != NULL) {
-		p++;
-		if (is_dst(p, "ORIGIN"))
+	if (!searchpath)
+		return 0;
+	for (const char *p = strchr(searchpath, '$'); p; p = strchr(p + 1, '$'))
+		if (is_dst(p + 1, "ORIGIN"))
 			return 1;
-	}
 	return 0;
 }

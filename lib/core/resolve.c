@@ -861,14 +861,46 @@ static const char *file_kind(mode_t m)
 	return "not a regular file";
 }
 
+/* open_verify's checks on an open candidate (the descriptor stays ours). */
+static enum try_rc verify_fd(struct search *s, int fd, struct stat *st)
+{
+	char why[160], eb[64];
+	unsigned char cls = 0;
+
+	if (fstat(fd, st) != 0) {
+		seterr(s->err, s->errlen, "%s: cannot stat: %s", s->out->path,
+		       errstr(errno, eb, sizeof eb));
+		return TRY_BAD;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		seterr(s->err, s->errlen, "%s: %s", s->out->path, file_kind(st->st_mode));
+		return TRY_BAD;
+	}
+	switch (dlg_elf_check_header(fd, why, sizeof why)) {
+	case DLG_ELF_OK:
+		return TRY_FOUND;
+	case DLG_ELF_OTHER_ARCH:
+		/* skipped, with errno ENOENT; a wrong class is remembered for
+		 * the final message (found_other_class) */
+		if (pread(fd, &cls, 1, EI_CLASS) == 1 && cls != ELFCLASS64)
+			s->other_class = true;
+		s->skipped++;
+		s->last_errno = ENOENT;
+		seterr(s->err, s->errlen, "%s: %s", s->out->path, why);
+		return TRY_MISS;
+	default:
+		seterr(s->err, s->errlen, "%s: %s", s->out->path, why);
+		return TRY_BAD;
+	}
+}
+
 /* open_verify on out->path. ld.so opens without O_NONBLOCK and would hang
  * on a FIFO or read a device; we open non-blocking and refuse anything but
  * a regular file (ld.so fails on those too: EISDIR, "file too short"...). */
 static enum try_rc try_file(struct search *s)
 {
-	char why[160], eb[64];
-	unsigned char cls = 0;
 	struct stat st;
+	enum try_rc rc;
 	int fd;
 
 	fd = open(s->out->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -876,35 +908,14 @@ static enum try_rc try_file(struct search *s)
 		s->last_errno = errno;
 		return TRY_MISS;
 	}
-	if (fstat(fd, &st) != 0) {
-		seterr(s->err, s->errlen, "%s: cannot stat: %s", s->out->path,
-		       errstr(errno, eb, sizeof eb));
+	rc = verify_fd(s, fd, &st);
+	if (rc != TRY_FOUND) {
 		close(fd);
-		return TRY_BAD;
+		return rc;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		seterr(s->err, s->errlen, "%s: %s", s->out->path, file_kind(st.st_mode));
-		close(fd);
-		return TRY_BAD;
-	}
-	switch (dlg_elf_check_header(fd, why, sizeof why)) {
-	case DLG_ELF_OK:
-		s->out->fd = fd;
-		s->out->st = st;
-		return TRY_FOUND;
-	case DLG_ELF_OTHER_ARCH:
-		if (pread(fd, &cls, 1, EI_CLASS) == 1 && cls != ELFCLASS64)
-			s->other_class = true;
-		s->skipped++;
-		s->last_errno = ENOENT;
-		seterr(s->err, s->errlen, "%s: %s", s->out->path, why);
-		close(fd);
-		return TRY_MISS;
-	default:
-		seterr(s->err, s->errlen, "%s: %s", s->out->path, why);
-		close(fd);
-		return TRY_BAD;
-	}
+	s->out->fd = fd;
+	s->out->st = st;
+	return TRY_FOUND;
 }
 
 /* open_path's directory status probe: stat "dir+subdir" without its final
@@ -1053,10 +1064,10 @@ static enum try_rc search_defaults(struct search *s)
 /* The order of _dl_map_object for a name without '/'. glibc walks the
  * DT_RPATH of the caller and then of each l_loader up the chain (the
  * object whose DT_NEEDED first brought it in, and so on), then the main
- * program's. We only know the caller and the main program: exact for the
- * main program, for dlopen'ed callers (their l_loader is NULL) and for
- * direct dependencies of the main program; a library pulled in by another
- * library's DT_NEEDED misses that library's DT_RPATH. */
+ * program's. The chain is ctx->rpath_chain when the caller knows it (the
+ * dependency walk does); a dlopen'ed caller has none (__RTLD_CALLMAP), which
+ * is exact for dlopen callers, the main program and its direct
+ * dependencies. */
 static enum try_rc search_bare(struct search *s)
 {
 	const struct dlg_search_ctx *ctx = s->ctx;
@@ -1069,6 +1080,15 @@ static enum try_rc search_bare(struct search *s)
 		rc = search_list(s, caller->rpath, ":", caller);
 		if (rc != TRY_MISS)
 			return rc;
+		for (size_t i = 0; i < ctx->n_rpath_chain; i++) {
+			const struct dlg_search_obj *l = ctx->rpath_chain[i];
+			/* cache_rpath: a DT_RUNPATH object's DT_RPATH is ignored */
+			if (l->runpath)
+				continue;
+			rc = search_list(s, l->rpath, ":", l);
+			if (rc != TRY_MISS)
+				return rc;
+		}
 		if (!ctx->caller_is_main && !mainp->runpath) {
 			rc = search_list(s, mainp->rpath, ":", mainp);
 			if (rc != TRY_MISS)
@@ -1136,10 +1156,11 @@ enum dlg_resolve_rc dlg_resolve(const struct dlg_search_ctx *ctx, const char *na
 	out->fd = -1;
 	out->path[0] = '\0';
 	if (!name || !*name) {
-		/* dlopen(NULL) and dlopen("") name the main program: the
-		 * caller answers those without a search. */
-		seterr(err, errlen, "empty name");
-		rc = DLG_RESOLVE_BAD;
+		/* dlopen(NULL) and dlopen("") name the main program, which
+		 * _dl_map_object finds among the loaded objects (its l_name
+		 * is ""): there is no file to search for. */
+		seterr(err, errlen, "empty name: the main program, already loaded");
+		rc = DLG_RESOLVE_NOT_FOUND;
 		goto done;
 	}
 	s.namelen = strlen(name);

@@ -52,6 +52,12 @@ struct dlg_search_ctx {
 					 * or has no platform (hwcaps->platform wins) */
 	const char *ld_so_cache;        /* path of the cache, normally "/etc/ld.so.cache" */
 	const struct dlg_hwcaps *hwcaps;
+	/* The l_loader chain above the caller, nearest first: for a DT_NEEDED
+	 * search, the object that needed the caller, then the one that needed
+	 * that, ... (a dlopen'ed object has none). Their DT_RPATHs are searched
+	 * after the caller's. May be NULL. */
+	const struct dlg_search_obj *const *rpath_chain;
+	size_t n_rpath_chain;
 };
 
 /* The result of a search: an open descriptor on the very file that would be
@@ -75,7 +81,9 @@ enum dlg_resolve_rc {
  * caller's DT_RUNPATH, /etc/ld.so.cache, the default directories; each
  * directory with its hwcaps subdirectories; candidates of another ELF class or
  * machine are skipped as ld.so skips them. err explains anything but FOUND.
- * Never blocks (O_NONBLOCK) and never follows more than the kernel allows. */
+ * Never blocks (O_NONBLOCK) and never follows more than the kernel allows.
+ * A NULL or empty name (the main program) is NOT_FOUND: nothing to search.
+ * errno is preserved. out->path is set for FOUND and BAD, "" otherwise. */
 enum dlg_resolve_rc dlg_resolve(const struct dlg_search_ctx *ctx, const char *name,
 				struct dlg_found *out, char *err, size_t errlen);
 
@@ -88,7 +96,8 @@ int dlg_ldcache_lookup(const char *cache_path, const struct dlg_hwcaps *h,
 /* Expands $ORIGIN/${ORIGIN}, $LIB/${LIB}, $PLATFORM/${PLATFORM} in one search
  * path element or slash name. Returns 0, or -1 when the result would not fit,
  * when a DST cannot be expanded (unknown origin) or is refused (secure mode),
- * in which case ld.so drops the element. Exposed for tests. */
+ * in which case ld.so drops the element; errno is then ENAMETOOLONG or
+ * ENOENT. Exposed for tests. */
 int dlg_expand_dst(const struct dlg_search_ctx *ctx, const struct dlg_search_obj *obj,
 		   const char *in, size_t inlen, char *out, size_t outlen);
 

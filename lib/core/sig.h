@@ -24,6 +24,13 @@ enum dlg_key_type {
 #define DLG_SIG_MAX 4096
 /* Largest DER SubjectPublicKeyInfo kept in a compiled policy. */
 #define DLG_KEY_DER_MAX 2048
+/* Largest file an Ed25519 signature is checked over: Ed25519 signs the whole
+ * content in one shot, so verification holds all of it in (anonymous)
+ * memory. ECDSA/RSA stream the file and have no such limit. */
+#define DLG_SIG_FILE_MAX (1024L * 1024 * 1024)
+/* The reason dlg_sig_read_file gives when the signature file does not
+ * exist (and only then), so callers can tell "unsigned" from "bad". */
+#define DLG_SIG_REASON_MISSING "no signature file"
 
 /* Compile time: reads a PEM public key (a private key file is refused),
  * checks its type and strength (Ed25519; ECDSA P-256/P-384; RSA >= 2048

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "caller.h"
+#include "closure.h"
 #include "crypto.h"
 #include "elf.h"
 #include "event.h"
@@ -337,28 +338,23 @@ static void fix_name(void *h, const char *proc, const char *path)
 
 /* An object whose own search paths or needed names use $ORIGIN must be
  * opened by its real path: ld.so derives $ORIGIN from the name it opened. */
-static bool needs_real_name(int fd)
+static bool needs_real_name(const struct dlg_elf_dyn *dyn)
 {
-	struct dlg_elf_dyn dyn;
-	char err[128];
-	bool origin = false;
+	bool origin = (dyn->rpath && dlg_elf_uses_origin(dyn->rpath)) ||
+		      (dyn->runpath && dlg_elf_uses_origin(dyn->runpath));
 
-	if (dlg_elf_read_dynamic(fd, &dyn, err, sizeof err) != 0)
-		return false;
-	origin = (dyn.rpath && dlg_elf_uses_origin(dyn.rpath)) ||
-		 (dyn.runpath && dlg_elf_uses_origin(dyn.runpath));
-	for (size_t i = 0; i < dyn.n_needed && !origin; i++)
-		origin = dlg_elf_uses_origin(dyn.needed[i]);
-	dlg_elf_dyn_free(&dyn);
+	for (size_t i = 0; i < dyn->n_needed && !origin; i++)
+		origin = dlg_elf_uses_origin(dyn->needed[i]);
 	return origin;
 }
 
-static void *load_found(enum guard_kind kind, Lmid_t lmid, int flags, const struct dlg_found *f)
+static void *load_found(enum guard_kind kind, Lmid_t lmid, int flags, const struct dlg_found *f,
+			const struct dlg_elf_dyn *dyn)
 {
 	char proc[128];
 	void *h;
 
-	if (needs_real_name(f->fd) || proc_path(f->fd, proc, sizeof proc) != 0)
+	if ((dyn && needs_real_name(dyn)) || proc_path(f->fd, proc, sizeof proc) != 0)
 		return call_real(kind, lmid, f->path, flags);
 	h = call_real(kind, lmid, proc, flags);
 	if (h)
@@ -452,14 +448,66 @@ static const char *without_prefix(const char *msg, const char *path)
 	return msg;
 }
 
+struct dep_check {
+	const struct request *r;
+	struct decision denial;     /* the dependency's own verdict, when one refused */
+	bool denied;
+};
+
+static bool decide_dependency(void *vctx, const char *needed, const struct dlg_found *dep,
+			      const char *canon, char *reason, size_t len)
+{
+	struct dep_check *c = vctx;
+	struct dlg_subject subj = { .path = canon, .exe = g.exe[0] ? g.exe : NULL, .fd = dep->fd };
+	struct decision d;
+
+	decide_all(&subj, &d);
+	if (d.by)
+		emit(c->r->kind, needed, canon, &subj, &d);
+	if (strcmp(d.decision, "deny") != 0)
+		return true;
+	c->denial = d;
+	c->denied = true;
+	msgf(reason, len, "%s", d.v.reason);
+	return false;
+}
+
+/* ld.so maps the whole not-yet-loaded DT_NEEDED closure and runs its
+ * constructors inside the real call: every object of it is decided on
+ * before that call, and one refusal refuses the load. The refusal is
+ * reported with the root's event, naming the dependency. */
+static void check_dependencies(const struct request *r, const struct dlg_search_ctx *ctx,
+			       const struct dlg_found *f, const struct dlg_elf_dyn *dyn,
+			       struct decision *d)
+{
+	struct closure_root root = { ctx, f->path, dyn };
+	struct dep_check c = { .r = r, .denied = false };
+	char reason[sizeof d->v.reason];
+
+	if (closure_check(&root, decide_dependency, &c, reason, sizeof reason))
+		return;
+	if (c.denied) {
+		*d = c.denial;
+	} else {
+		d->by = NULL;
+		d->v.rule = 0;
+		d->v.line = 0;
+	}
+	d->decision = "deny";
+	d->v.action = DLG_ACTION_DENY;
+	msgf(d->v.reason, sizeof d->v.reason, "%s", reason);
+}
+
 static void *open_slow(const struct request *r)
 {
 	struct caller_info caller, mainp;
 	struct dlg_search_ctx ctx;
 	struct dlg_found f = { .fd = -1 };
 	struct dlg_subject subj = { .fd = -1 };
+	struct dlg_elf_dyn dyn;
 	struct decision d;
 	char err[256], canon[PATH_MAX];
+	bool have_dyn;
 	void *h = NULL;
 
 	fill_ctx(&ctx, &caller, &mainp, r->caller);
@@ -488,15 +536,19 @@ static void *open_slow(const struct request *r)
 	subj.exe = g.exe[0] ? g.exe : NULL;
 	subj.fd = f.fd;
 	decide_all(&subj, &d);
+	have_dyn = dlg_elf_read_dynamic(f.fd, &dyn, err, sizeof err) == 0;
+	if (strcmp(d.decision, "deny") != 0 && have_dyn && guarded())
+		check_dependencies(r, &ctx, &f, &dyn, &d);
 	if (d.by)
 		emit(r->kind, r->name, canon, &subj, &d);
 	if (strcmp(d.decision, "deny") == 0) {
 		set_dlerror(canon, d.v.reason);
-		close(f.fd);
 		errno = EACCES;
-		return NULL;
+	} else {
+		h = load_found(r->kind, r->lmid, r->flags, &f, have_dyn ? &dyn : NULL);
 	}
-	h = load_found(r->kind, r->lmid, r->flags, &f);
+	if (have_dyn)
+		dlg_elf_dyn_free(&dyn);
 	close(f.fd);
 	return h;
 }
