@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "fdpath.h"
 #include "policy_db.h"
 
 struct dlguard_policy {
@@ -43,22 +44,17 @@ int dlguard_decide_fd(const struct dlguard_policy *p, int fd, const char *exe,
 {
 	struct dlg_subject s = { .fd = fd, .exe = exe };
 	struct dlg_verdict v;
-	char link[64];
 	struct stat st;
-	ssize_t n;
 
 	memset(out, 0, sizeof *out);
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		snprintf(out->reason, sizeof out->reason, "not a regular file");
 		return -1;
 	}
-	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-	n = readlink(link, out->path, sizeof out->path - 1);
-	if (n <= 0) {
-		snprintf(out->reason, sizeof out->reason, "cannot name the file: %s", strerror(errno));
+	if (dlg_fd_canonical(fd, NULL, out->path, sizeof out->path) != 0) {
+		snprintf(out->reason, sizeof out->reason, "cannot name the file (is /proc mounted?)");
 		return -1;
 	}
-	out->path[n] = '\0';
 	s.path = out->path;
 	dlg_decide(&p->db, &s, &v);
 	out->allowed = v.action == DLG_ACTION_ALLOW;

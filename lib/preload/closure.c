@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "caller.h"
+#include "fdpath.h"
 
 struct node {
 	struct dlg_search_obj obj;
@@ -92,9 +93,8 @@ static bool add_dependency(struct walk *w, int parent, const char *needed)
 	struct dlg_search_ctx ctx;
 	struct dlg_found f = { .fd = -1 };
 	struct node *n;
-	char err[256], canon[PATH_MAX], link[64];
+	char err[256], canon[PATH_MAX];
 	size_t n_chain;
-	ssize_t len;
 	bool ok;
 
 	if (w->n >= CLOSURE_MAX)
@@ -110,12 +110,7 @@ static bool add_dependency(struct walk *w, int parent, const char *needed)
 			close(f.fd);
 		return refuse(w, "dependency %s (needed by %s): %s", needed, w->v[parent].path, err);
 	}
-	snprintf(link, sizeof link, "/proc/self/fd/%d", f.fd);
-	len = readlink(link, canon, sizeof canon - 1);
-	if (len > 0)
-		canon[len] = '\0';
-	else if (!realpath(f.path, canon))
-		snprintf(canon, sizeof canon, "%s", f.path);
+	dlg_fd_canonical(f.fd, f.path, canon, sizeof canon);
 	ok = w->decide(w->ctx, needed, &f, canon, err, sizeof err);
 	n = &w->v[w->n];
 	memset(n, 0, sizeof *n);

@@ -3,6 +3,7 @@
 #define DLGUARD_GUARD_H
 
 #include <dlfcn.h>
+#include <stdbool.h>
 
 enum guard_kind { GUARD_DLOPEN, GUARD_DLMOPEN };
 
@@ -10,5 +11,12 @@ enum guard_kind { GUARD_DLOPEN, GUARD_DLMOPEN };
  * would, unless the policy denies it. */
 void *guard_open(enum guard_kind kind, Lmid_t lmid, const char *name, int flags,
 		 const void *caller);
+
+/* Initialises the guard once (real loader pointers, policies) and marks this
+ * thread as inside it, so that loads made meanwhile (libcrypto, constructors)
+ * go straight to the real loader. Returns false if the thread already was
+ * inside; pair a true return with guard_leave(). */
+bool guard_enter(void);
+void guard_leave(void);
 
 #endif

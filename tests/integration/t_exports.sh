@@ -5,7 +5,7 @@
 needed=$(readelf -d "$DLG_PRELOAD" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
 check "only DT_NEEDED is libc ($needed)" [ "$needed" = "libc.so.6 " ]
 exported=$(nm -D --defined-only "$DLG_PRELOAD" | awk '{print $3}' | sort | tr '\n' ' ')
-check "exports exactly dlmopen and dlopen ($exported)" [ "$exported" = "dlmopen dlopen " ]
+check "exports exactly the interposed and rtld-audit symbols ($exported)" [ "$exported" = "dlmopen dlopen la_objopen la_objsearch la_version " ]
 versions=$(readelf -V "$DLG_PRELOAD" | grep -c 'Version definition' || true)
 check "exports are unversioned (interpose both dlopen versions)" [ "$versions" = 0 ]
 

@@ -17,7 +17,7 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: dlguard run [-p POLICY] [--audit] -- CMD [ARGS...]\n");
+	fprintf(stderr, "usage: dlguard run [-p POLICY] [--audit] [--audit-mode] -- CMD [ARGS...]\n");
 	return 2;
 }
 
@@ -81,17 +81,18 @@ static int prepare_policy(struct run *r, const char *policy, int audit)
 	return rc;
 }
 
-static int set_preload(const char *lib)
+/* Puts lib first in a colon-separated loader variable, keeping the rest. */
+static int prepend(const char *var, const char *lib)
 {
-	const char *old = getenv("LD_PRELOAD");
+	const char *old = getenv(var);
 	char *v;
 	int rc;
 
 	if (!old || !*old)
-		return setenv("LD_PRELOAD", lib, 1);
+		return setenv(var, lib, 1);
 	if (asprintf(&v, "%s:%s", lib, old) < 0)
 		return -1;
-	rc = setenv("LD_PRELOAD", v, 1);
+	rc = setenv(var, v, 1);
 	free(v);
 	return rc;
 }
@@ -117,14 +118,19 @@ static int field(const char *line, const char *key, char *out, size_t len)
 static void summarise(const char *events)
 {
 	FILE *f = fopen(events, "re");
-	char *line = NULL, decision[32], path[PATH_MAX], list[3 * PATH_MAX] = "";
-	size_t cap = 0, n_deny = 0, n_would = 0, listed = 0;
+	char *line = NULL, decision[32], action[32], path[PATH_MAX], list[3 * PATH_MAX] = "";
+	size_t cap = 0, n_deny = 0, n_would = 0, n_startup = 0, listed = 0;
 
 	if (!f)
 		return;
 	while (getline(&line, &cap, f) > 0) {
 		if (field(line, "\"decision\":\"", decision, sizeof decision) != 0)
 			continue;
+		if (field(line, "\"action\":\"", action, sizeof action) == 0 &&
+		    strcmp(action, "startup") == 0) {
+			n_startup++;
+			continue;
+		}
 		if (strcmp(decision, "deny") == 0)
 			n_deny++;
 		else if (strcmp(decision, "would-deny") == 0)
@@ -141,10 +147,15 @@ static void summarise(const char *events)
 	}
 	free(line);
 	fclose(f);
-	if (n_deny + n_would == 0)
+	if (n_deny + n_would + n_startup == 0)
 		return;
-	fprintf(stderr, "dlguard: %zu load%s denied, %zu would have been denied: %s%s\n", n_deny,
-		n_deny == 1 ? "" : "s", n_would, list, n_deny + n_would > listed ? ", ..." : "");
+	fprintf(stderr, "dlguard: %zu load%s denied, %zu would have been denied%s%s%s", n_deny,
+		n_deny == 1 ? "" : "s", n_would, listed ? ": " : "", list,
+		n_deny + n_would > listed ? ", ..." : "");
+	if (n_startup)
+		fprintf(stderr, "; %zu untrusted object%s mapped at start-up", n_startup,
+			n_startup == 1 ? "" : "s");
+	fputc('\n', stderr);
 }
 
 static int wait_child(pid_t pid)
@@ -177,7 +188,7 @@ int cmd_run(int argc, char **argv)
 {
 	const char *policy = NULL, *tmp = getenv("TMPDIR");
 	struct run r = { 0 };
-	int audit = 0, i, rc = 1, fd;
+	int audit = 0, audit_mode = 0, i, rc = 1, fd;
 	pid_t pid;
 
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
@@ -185,6 +196,8 @@ int cmd_run(int argc, char **argv)
 			policy = argv[++i];
 		else if (strcmp(argv[i], "--audit") == 0)
 			audit = 1;
+		else if (strcmp(argv[i], "--audit-mode") == 0)
+			audit_mode = 1;
 		else
 			return usage();
 	}
@@ -213,7 +226,8 @@ int cmd_run(int argc, char **argv)
 	chmod(r.events, 0666);
 	if (policy && prepare_policy(&r, policy, audit) != 0)
 		goto end;
-	if (set_preload(r.preload) != 0 || (policy && setenv("DLGUARD_POLICY", r.db, 1) != 0) ||
+	if (prepend("LD_PRELOAD", r.preload) != 0 ||
+	    (audit_mode && prepend("LD_AUDIT", r.preload) != 0) || (policy && setenv("DLGUARD_POLICY", r.db, 1) != 0) ||
 	    setenv("DLGUARD_RUN_LOG", r.events, 1) != 0) {
 		fprintf(stderr, "dlguard: cannot set the environment: %s\n", strerror(errno));
 		goto end;

@@ -1,0 +1,108 @@
+/* The rtld-audit interface (LD_AUDIT=libdlguard.so, `dlguard run
+ * --audit-mode`): ld.so reports every object it is about to open -- the
+ * program's DT_NEEDED closure and LD_PRELOAD entries before their
+ * constructors, dlopen'ed objects, and glibc-internal loads (NSS, gconv,
+ * libgcc_s) that never call the public dlopen.
+ *
+ * glibc 2.36 rules relied on (elf/dl-load.c _dl_map_object, open_path), each
+ * pinned by tests/integration/t_audit_mode.sh:
+ * - la_objsearch(name, LA_SER_ORIG) returning NULL fails that load (for a
+ *   start-up DT_NEEDED the process does not start; an LD_PRELOAD entry is
+ *   "ignored"); a name with a slash is only reported with LA_SER_ORIG.
+ * - For LA_SER_LIBPATH/RUNPATH/CONFIG/DEFAULT the name is one candidate
+ *   path; NULL skips that candidate and the search goes on.
+ * - la_objopen runs after mapping, before relocation and constructors, and
+ *   cannot veto: all refusals happen in la_objsearch.
+ * This copy of the library lives in the auditor's own namespace, with its own
+ * globals; its own loads are not audited. */
+#include <fcntl.h>
+#include <link.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "elf.h"
+#include "fdpath.h"
+#include "guard.h"
+#include "verdict.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+static const char *file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO (the loader would block on it)";
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return "a device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
+
+/* Returns name to let ld.so go on with it, NULL to refuse it. */
+static char *check_candidate(const char *name)
+{
+	struct dlg_subject subj = { .fd = -1 };
+	struct decision d;
+	struct stat st;
+	char canon[PATH_MAX], err[128];
+	char *verdict = (char *)name;
+	int fd;
+
+	fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return verdict;         /* ld.so will not find it either */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		verdict_error(&d, fstat(fd, &st) == 0 ? file_kind(st.st_mode) : "cannot stat");
+		verdict_emit("load", name, name, NULL, &d);
+		verdict = NULL;
+		goto end;
+	}
+	/* ld.so skips a candidate of another class or machine: no decision */
+	if (dlg_elf_check_header(fd, err, sizeof err) == DLG_ELF_OTHER_ARCH)
+		goto end;
+	dlg_fd_canonical(fd, name, canon, sizeof canon);
+	subj.path = canon;
+	subj.exe = verdict_env()->exe[0] ? verdict_env()->exe : NULL;
+	subj.fd = fd;
+	verdict_decide(&subj, &d);
+	if (d.by)
+		verdict_emit("load", name, canon, &subj, &d);
+	if (strcmp(d.decision, "deny") == 0)
+		verdict = NULL;
+end:
+	close(fd);
+	return verdict;
+}
+
+EXPORT unsigned int la_version(unsigned int version)
+{
+	(void)version;
+	return LAV_CURRENT;
+}
+
+EXPORT char *la_objsearch(const char *name, uintptr_t *cookie, unsigned int flag)
+{
+	char *verdict = (char *)name;
+
+	(void)cookie;
+	/* a bare name is searched for: each candidate comes back here */
+	if (flag == LA_SER_ORIG && !strchr(name, '/'))
+		return verdict;
+	if (!guard_enter())
+		return verdict;
+	if (verdict_active())
+		verdict = check_candidate(name);
+	guard_leave();
+	return verdict;
+}
+
+EXPORT unsigned int la_objopen(struct link_map *map, Lmid_t lmid, uintptr_t *cookie)
+{
+	(void)map;
+	(void)lmid;
+	(void)cookie;
+	return 0;       /* no symbol binding callbacks: nothing to slow down */
+}

@@ -1,0 +1,255 @@
+#include "verdict.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "event.h"
+
+#ifndef DLGUARD_SYSTEM_POLICY
+#define DLGUARD_SYSTEM_POLICY "/etc/dlguard/policy.db"
+#endif
+
+enum slot_state { SLOT_ABSENT, SLOT_OK, SLOT_ERROR };
+
+struct policy_slot {
+	const char *label;              /* "system" or "environment" */
+	char path[PATH_MAX];
+	enum slot_state state;
+	struct dlg_db db;
+	char error[256];
+};
+
+static struct {
+	struct verdict_env env;
+	struct policy_slot sys, envp;
+} g;
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+/* ld.so reads LD_LIBRARY_PATH once, at start-up; so do we, before the
+ * program can change its environment. */
+__attribute__((constructor)) static void capture_start_env(void)
+{
+	g.env.ld_library_path = getenv("LD_LIBRARY_PATH");
+}
+
+/* Messages may be cut to fit their fixed buffers; that is fine for text
+ * meant for people, so truncation is not an error here. */
+void msgf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+static void load_slot(struct policy_slot *s, bool must_be_root_owned)
+{
+	struct stat st;
+
+	if (dlg_db_open_file(&s->db, s->path, &st, s->error, sizeof s->error) != 0) {
+		s->state = (errno == ENOENT && must_be_root_owned) ? SLOT_ABSENT : SLOT_ERROR;
+		return;
+	}
+	if (must_be_root_owned && (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))) {
+		snprintf(s->error, sizeof s->error,
+			 "not root-owned or writable by group/others; ignored");
+		dlg_db_close(&s->db);
+		s->state = SLOT_ERROR;
+		return;
+	}
+	s->state = SLOT_OK;
+}
+
+static void copy_env(const char *var, char *out, size_t len)
+{
+	const char *v = g.env.secure ? NULL : getenv(var);
+
+	out[0] = '\0';
+	if (v && *v && strlen(v) < len)
+		strcpy(out, v);
+}
+
+static void init_once(void)
+{
+	ssize_t n;
+
+	g.env.secure = getauxval(AT_SECURE) != 0;
+	g.env.platform = (const char *)getauxval(AT_PLATFORM);
+	if (g.env.secure)
+		g.env.ld_library_path = NULL;
+	n = readlink("/proc/self/exe", g.env.exe, sizeof g.env.exe - 1);
+	g.env.exe[n > 0 ? n : 0] = '\0';
+	dlg_hwcaps_init(&g.env.hwcaps);
+
+	g.sys.label = "system";
+	snprintf(g.sys.path, sizeof g.sys.path, "%s", DLGUARD_SYSTEM_POLICY);
+	load_slot(&g.sys, true);
+
+	g.envp.label = "environment";
+	copy_env("DLGUARD_POLICY", g.envp.path, sizeof g.envp.path);
+	if (g.envp.path[0])
+		load_slot(&g.envp, false);
+	else
+		g.envp.state = SLOT_ABSENT;
+	copy_env("DLGUARD_RUN_LOG", g.env.run_log, sizeof g.env.run_log);
+}
+
+void verdict_init(void)
+{
+	pthread_once(&once, init_once);
+}
+
+const struct verdict_env *verdict_env(void)
+{
+	return &g.env;
+}
+
+
+static void decide_slot(struct policy_slot *s, struct dlg_subject *subj, struct dlg_verdict *v,
+			bool *audit)
+{
+	*audit = false;
+	if (s->state == SLOT_ERROR) {
+		v->action = DLG_ACTION_DENY;
+		v->rule = 0;
+		v->line = 0;
+		msgf(v->reason, sizeof v->reason, "%s policy %s unusable: %s", s->label, s->path,
+		     s->error);
+		return;
+	}
+	dlg_decide(&s->db, subj, v);
+	*audit = s->db.mode == DLG_MODE_AUDIT;
+}
+
+void verdict_decide(struct dlg_subject *subj, struct decision *d)
+{
+	struct policy_slot *slots[2] = { &g.sys, &g.envp };
+	struct dlg_verdict v;
+	bool audit;
+
+	d->decision = "allow";
+	d->by = NULL;
+	for (int i = 0; i < 2; i++) {
+		if (slots[i]->state == SLOT_ABSENT)
+			continue;
+		decide_slot(slots[i], subj, &v, &audit);
+		if (v.action == DLG_ACTION_DENY && !audit) {
+			d->decision = "deny";
+			d->by = slots[i];
+			d->v = v;
+			return;
+		}
+		if (v.action == DLG_ACTION_DENY && strcmp(d->decision, "allow") == 0) {
+			d->decision = "would-deny";
+			d->by = slots[i];
+			d->v = v;
+		} else if (!d->by) {
+			d->by = slots[i];
+			d->v = v;
+		}
+	}
+}
+
+bool verdict_active(void)
+{
+	return g.sys.state != SLOT_ABSENT || g.envp.state != SLOT_ABSENT;
+}
+
+void verdict_error(struct decision *d, const char *reason)
+{
+	d->decision = "deny";
+	d->by = NULL;
+	d->v.action = DLG_ACTION_DENY;
+	d->v.rule = 0;
+	d->v.line = 0;
+	msgf(d->v.reason, sizeof d->v.reason, "%s", reason);
+}
+
+/* ------------------------------------------------------------------ */
+/* Events                                                              */
+
+static void log_slot(const struct policy_slot *s, const struct dlg_event *e, const char *line,
+		     size_t len, bool denied)
+{
+	char summary[1024];
+
+	if (s->state != SLOT_OK)
+		return;
+	if (s->db.log_file)
+		dlg_event_append(s->db.log_file, line, len);
+	if (denied && (s->db.log_syslog || s->db.log_stderr)) {
+		dlg_event_summary(e, summary, sizeof summary);
+		if (s->db.log_syslog)
+			dlg_event_syslog(summary);
+		if (s->db.log_stderr) {
+			char out[1100];
+			int n = snprintf(out, sizeof out, "dlguard: %s\n", summary);
+			if (n > 0)
+				(void)!write(2, out, (size_t)n < sizeof out ? (size_t)n : sizeof out - 1);
+		}
+	}
+}
+
+static void log_error_once(const struct policy_slot *s)
+{
+	static int done;
+	char msg[PATH_MAX + 300];
+
+	if (s->state != SLOT_ERROR || __atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
+		return;
+	msgf(msg, sizeof msg, "%s policy %s unusable (%s); denying dlopen in pid %ld (%s)",
+	     s->label, s->path, s->error, (long)getpid(), g.env.exe);
+	dlg_event_syslog(msg);
+}
+
+void verdict_emit(const char *action, const char *requested, const char *path,
+		  const struct dlg_subject *subj, const struct decision *d)
+{
+	char rule[32], line[DLG_EVENT_MAX];
+	bool denied = strcmp(d->decision, "allow") != 0;
+	struct dlg_event e = {
+		.action = action,
+		.decision = d->decision,
+		.rule = rule,
+		.reason = d->v.reason,
+		.policy = d->by && d->by->state == SLOT_OK ? d->by->db.source : (d->by ? d->by->path : NULL),
+		.requested = requested,
+		.path = path,
+		.sha256 = subj && subj->have_sha256 ? subj->sha256 : NULL,
+		.sig_checked = subj && subj->sig_checked,
+		.sig_exists = subj && subj->sig_exists,
+		.sig_valid = subj && subj->sig_valid,
+		.sig_trusted = subj && subj->sig_trusted,
+		.sig_status = subj ? subj->sig_status : NULL,
+		.sig_key = subj ? subj->sig_key : NULL,
+		.pid = getpid(),
+		.exe = g.env.exe,
+	};
+	size_t len;
+
+	if ((d->by && d->by->state == SLOT_ERROR) || (!d->by && denied))
+		snprintf(rule, sizeof rule, "error");
+	else if (d->v.rule)
+		snprintf(rule, sizeof rule, "%u", d->v.rule);
+	else
+		snprintf(rule, sizeof rule, "default");
+	len = dlg_event_format(&e, line, sizeof line);
+	if (!len)
+		return;
+	log_slot(&g.sys, &e, line, len, denied);
+	log_slot(&g.envp, &e, line, len, denied);
+	log_error_once(&g.sys);
+	log_error_once(&g.envp);
+	if (denied && g.env.run_log[0])
+		dlg_event_append(g.env.run_log, line, len);
+}
+

@@ -1,0 +1,55 @@
+/* The process's policies, the decisions taken with them, and the events
+ * that report those decisions. Shared by the dlopen wrappers, the start-up
+ * check and the rtld-audit interface. */
+#ifndef DLGUARD_VERDICT_H
+#define DLGUARD_VERDICT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy_db.h"
+#include "resolve.h"
+
+/* What the process is, read once. */
+struct verdict_env {
+	bool secure;                    /* AT_SECURE: every DLGUARD_* variable ignored */
+	const char *platform;           /* AT_PLATFORM */
+	const char *ld_library_path;    /* as at start-up; NULL in AT_SECURE processes */
+	char exe[PATH_MAX];             /* /proc/self/exe, "" if unknown */
+	char run_log[PATH_MAX];         /* DLGUARD_RUN_LOG, "" if none */
+	struct dlg_hwcaps hwcaps;
+};
+
+struct policy_slot;
+
+struct decision {
+	const char *decision;           /* "allow", "deny", "would-deny" */
+	const struct policy_slot *by;   /* the policy whose verdict is reported; NULL if none */
+	struct dlg_verdict v;
+};
+
+/* Reads the environment and maps the policies, once per process (also
+ * after fork: the mapping is inherited). */
+void verdict_init(void);
+const struct verdict_env *verdict_env(void);
+
+/* True when a system or environment policy exists (usable or not). */
+bool verdict_active(void);
+
+/* Both policies must allow: an enforcing denial wins over an audit one. */
+void verdict_decide(struct dlg_subject *subj, struct decision *d);
+
+/* A refusal that is not a policy verdict (unloadable file, missing
+ * dependency): rule "error". */
+void verdict_error(struct decision *d, const char *reason);
+
+/* Writes the event to every log the policies ask for (and to the run log
+ * for denials). action: "dlopen", "dlmopen", "startup", "audit". */
+void verdict_emit(const char *action, const char *requested, const char *path,
+		  const struct dlg_subject *subj, const struct decision *d);
+
+/* Text for people may be cut to its fixed buffer: not an error. */
+__attribute__((format(printf, 3, 4))) void msgf(char *buf, size_t len, const char *fmt, ...);
+
+#endif
