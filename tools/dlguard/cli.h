@@ -7,6 +7,10 @@ int cmd_check(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_hash(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_install(int argc, char **argv);
+int cmd_uninstall(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 
 /* Parses and canonicalises a policy file, printing every diagnostic as
  * FILE:LINE: level: message to stderr. Returns NULL on any error. */

@@ -12,13 +12,18 @@ static const struct {
 	{ "compile", cmd_compile, "compile FILE -o OUT            write the compiled policy the guard maps" },
 	{ "hash", cmd_hash, "hash [--rules] FILE...         SHA-256 (sha256sum format) or policy rules" },
 	{ "run", cmd_run, "run [-p POLICY] [--audit] -- CMD [ARGS...]   run CMD under the guard" },
+	{ "install", cmd_install, "install [--root DIR] [--policy CONF]   compile, pre-flight, add to /etc/ld.so.preload" },
+	{ "uninstall", cmd_uninstall, "uninstall [--root DIR]         remove dlguard's line from /etc/ld.so.preload" },
+	{ "status", cmd_status, "status [--root DIR]            installed? which policy, which mode" },
+	{ "__probe", cmd_probe, NULL },
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: dlguard COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(f, "  %s\n", commands[i].summary);
+		if (commands[i].summary)
+			fprintf(f, "  %s\n", commands[i].summary);
 	fprintf(f, "\n  --version                      print the version\n");
 }
 
