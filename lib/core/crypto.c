@@ -60,6 +60,29 @@ static void *open_libcrypto(void)
 		}                                                                \
 	} while (0)
 
+/* A library context of our own, never configured: its default provider is
+ * loaded on first use, whatever the host did to the default context. */
+static int private_context(void *h)
+{
+	void *(*ctx_new)(void);
+	const void *(*md_fetch)(void *libctx, const char *name, const char *propq);
+
+	*(void **)(&ctx_new) = dlsym(h, "OSSL_LIB_CTX_new");
+	*(void **)(&md_fetch) = dlsym(h, "EVP_MD_fetch");
+	if (!ctx_new || !md_fetch) {
+		failure = "libcrypto lacks OSSL_LIB_CTX_new or EVP_MD_fetch";
+		return -1;
+	}
+	crypto.libctx = ctx_new();
+	if (crypto.libctx)
+		crypto.sha256_md = md_fetch(crypto.libctx, "SHA2-256", NULL);
+	if (!crypto.sha256_md) {
+		failure = "libcrypto: no SHA-256 in a private library context";
+		return -1;
+	}
+	return 0;
+}
+
 static void load_once(void)
 {
 	int (*init_crypto)(uint64_t opts, const void *settings);
@@ -79,22 +102,24 @@ static void load_once(void)
 	BIND(digest_final, "EVP_DigestFinal_ex");
 	BIND(sha256, "EVP_sha256");
 	BIND(md_ctx_free, "EVP_MD_CTX_free");
-	BIND(d2i_pubkey, "d2i_PUBKEY");
+	BIND(d2i_pubkey, "d2i_PUBKEY_ex");
 	BIND(pkey_free, "EVP_PKEY_free");
 	BIND(pkey_base_id, "EVP_PKEY_get_base_id");
 	BIND(pkey_bits, "EVP_PKEY_get_bits");
-	BIND(pkey_ctx_new, "EVP_PKEY_CTX_new");
+	BIND(pkey_ctx_new, "EVP_PKEY_CTX_new_from_pkey");
 	BIND(pkey_ctx_free, "EVP_PKEY_CTX_free");
 	BIND(verify_init, "EVP_PKEY_verify_init");
 	BIND(verify, "EVP_PKEY_verify");
 	BIND(set_signature_md, "EVP_PKEY_CTX_set_signature_md");
 	BIND(set_rsa_padding, "EVP_PKEY_CTX_set_rsa_padding");
 	BIND(set_rsa_pss_saltlen, "EVP_PKEY_CTX_set_rsa_pss_saltlen");
-	BIND(digest_verify_init, "EVP_DigestVerifyInit");
+	BIND(digest_verify_init, "EVP_DigestVerifyInit_ex");
 	BIND(digest_verify, "EVP_DigestVerify");
 	BIND(err_set_mark, "ERR_set_mark");
 	BIND(err_pop_to_mark, "ERR_pop_to_mark");
-	BIND(md_ctx_new, "EVP_MD_CTX_new"); /* last: its presence marks success */
+	BIND(md_ctx_new, "EVP_MD_CTX_new");
+	if (private_context(h) != 0)
+		return;
 	failure = NULL;
 }
 

@@ -14,12 +14,18 @@ struct dlg_crypto {
 	int (*digest_final)(void *ctx, unsigned char *md, unsigned int *len);
 
 	/* Signature verification (sig.c). OpenSSL 3.0 names; void * stands
-	 * for EVP_PKEY, EVP_PKEY_CTX, EVP_MD_CTX and EVP_MD. */
-	void *(*d2i_pubkey)(void **out, const unsigned char **in, long len);
+	 * for OSSL_LIB_CTX, EVP_PKEY, EVP_PKEY_CTX, EVP_MD_CTX and EVP_MD.
+	 * Keys and algorithms come from a library context of our own, so a
+	 * host that configures OpenSSL (providers, FIPS-only defaults, its
+	 * openssl.cnf) changes nothing about how signatures are checked. */
+	void *libctx;
+	const void *sha256_md; /* SHA2-256 fetched from libctx */
+	void *(*d2i_pubkey)(void **out, const unsigned char **in, long len, void *libctx,
+			    const char *propq);
 	void (*pkey_free)(void *pkey);
 	int (*pkey_base_id)(const void *pkey);
 	int (*pkey_bits)(const void *pkey);
-	void *(*pkey_ctx_new)(void *pkey, void *engine);
+	void *(*pkey_ctx_new)(void *libctx, void *pkey, const char *propq);
 	void (*pkey_ctx_free)(void *pctx);
 	int (*verify_init)(void *pctx);
 	int (*verify)(void *pctx, const unsigned char *sig, size_t siglen,
@@ -27,8 +33,8 @@ struct dlg_crypto {
 	int (*set_signature_md)(void *pctx, const void *md);
 	int (*set_rsa_padding)(void *pctx, int padding);
 	int (*set_rsa_pss_saltlen)(void *pctx, int saltlen);
-	int (*digest_verify_init)(void *ctx, void **pctx, const void *md, void *engine,
-				  void *pkey);
+	int (*digest_verify_init)(void *ctx, void **pctx, const char *mdname, void *libctx,
+				  const char *propq, void *pkey, const void *params);
 	int (*digest_verify)(void *ctx, const unsigned char *sig, size_t siglen,
 			     const unsigned char *tbs, size_t tbslen);
 	/* The error queue is per thread and shared with a host that uses the

@@ -181,7 +181,7 @@ static void *load_key(const struct dlg_crypto *c, const unsigned char *der, size
 		set_err(err, errlen, "malformed public key (%zu bytes)", der ? len : 0);
 		return NULL;
 	}
-	pkey = c->d2i_pubkey(NULL, &p, (long)len);
+	pkey = c->d2i_pubkey(NULL, &p, (long)len, c->libctx, NULL);
 	if (!pkey) {
 		set_err(err, errlen, "malformed public key");
 		return NULL;
@@ -238,7 +238,7 @@ static enum dlg_sig_result verify_ed25519(const struct dlg_crypto *c, void *pkey
 	enum dlg_sig_result res = DLG_SIG_ERROR;
 	void *ctx = c->md_ctx_new();
 
-	if (!ctx || c->digest_verify_init(ctx, NULL, NULL, NULL, pkey) != 1) {
+	if (!ctx || c->digest_verify_init(ctx, NULL, NULL, c->libctx, NULL, pkey, NULL) != 1) {
 		set_err(err, errlen, "libcrypto: cannot start Ed25519 verification");
 		goto end;
 	}
@@ -261,11 +261,11 @@ static enum dlg_sig_result verify_padded(const struct dlg_crypto *c, void *pkey,
 					 size_t errlen)
 {
 	enum dlg_sig_result res = DLG_SIG_ERROR;
-	void *pctx = c->pkey_ctx_new(pkey, NULL);
+	void *pctx = c->pkey_ctx_new(c->libctx, pkey, NULL);
 	int rc;
 
 	if (!pctx || c->verify_init(pctx) != 1 ||
-	    c->set_signature_md(pctx, c->sha256()) != 1 ||
+	    c->set_signature_md(pctx, c->sha256_md) != 1 ||
 	    (padding && c->set_rsa_padding(pctx, padding) != 1)) {
 		set_err(err, errlen, "libcrypto: cannot start signature verification");
 		goto end;
@@ -318,7 +318,7 @@ static int sha256_mem(const struct dlg_crypto *c, const void *data, size_t len,
 	unsigned int outlen = 0;
 	int rc = -1;
 
-	if (!ctx || c->digest_init(ctx, c->sha256(), NULL) != 1 ||
+	if (!ctx || c->digest_init(ctx, c->sha256_md, NULL) != 1 ||
 	    (len && c->digest_update(ctx, data, len) != 1) ||
 	    c->digest_final(ctx, out, &outlen) != 1 || outlen != SHA256_LEN) {
 		set_err(err, errlen, "libcrypto: SHA-256 failed");
@@ -345,7 +345,7 @@ static int sha256_fd(const struct dlg_crypto *c, int fd, off_t size,
 		goto end;
 	}
 	ctx = c->md_ctx_new();
-	if (!ctx || c->digest_init(ctx, c->sha256(), NULL) != 1) {
+	if (!ctx || c->digest_init(ctx, c->sha256_md, NULL) != 1) {
 		set_err(err, errlen, "libcrypto: cannot start SHA-256");
 		goto end;
 	}

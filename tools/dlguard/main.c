@@ -12,6 +12,8 @@ static const struct {
 	{ "compile", cmd_compile, "compile FILE -o OUT            write the compiled policy the guard maps" },
 	{ "hash", cmd_hash, "hash [--rules] FILE...         SHA-256 (sha256sum format) or policy rules" },
 	{ "run", cmd_run, "run [-p POLICY] [--audit] -- CMD [ARGS...]   run CMD under the guard" },
+	{ "keygen", cmd_keygen, "keygen [--type T] -o NAME      key pair NAME, NAME.pub (T: ed25519 ecdsa ecdsa-p384 rsa rsa-pss)" },
+	{ "sign", cmd_sign, "sign --key KEY [--sig-dir DIR] FILE...   detached FILE.sig, in the openssl CLI formats" },
 	{ "install", cmd_install, "install [--root DIR] [--policy CONF]   compile, pre-flight, add to /etc/ld.so.preload" },
 	{ "uninstall", cmd_uninstall, "uninstall [--root DIR]         remove dlguard's line from /etc/ld.so.preload" },
 	{ "status", cmd_status, "status [--root DIR]            installed? which policy, which mode" },
