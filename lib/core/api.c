@@ -1,5 +1,7 @@
 #include "dlguard.h"
 
+#include "errstr.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -76,7 +78,7 @@ int dlguard_decide_path(const struct dlguard_policy *p, const char *path, const 
 
 	if (fd < 0) {
 		memset(out, 0, sizeof *out);
-		snprintf(out->reason, sizeof out->reason, "%s: %s", path, strerror(errno));
+		snprintf(out->reason, sizeof out->reason, "%s: %s", path, dlg_strerror(errno));
 		return -1;
 	}
 	rc = dlguard_decide_fd(p, fd, exe, out);

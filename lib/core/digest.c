@@ -1,5 +1,7 @@
 #include "digest.h"
 
+#include "errstr.h"
+
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
@@ -19,7 +21,7 @@
 static void set_err(char *err, size_t errlen, const char *what, int e)
 {
 	if (err && errlen)
-		snprintf(err, errlen, "%s%s%s", what, e ? ": " : "", e ? strerror(e) : "");
+		snprintf(err, errlen, "%s%s%s", what, e ? ": " : "", e ? dlg_strerror(e) : "");
 }
 
 static int same_file_state(const struct stat *a, const struct stat *b)

@@ -7,6 +7,8 @@
  * of the strings handed back. Runs inside the preload: no stdio, no exit. */
 #include "elf.h"
 
+#include "errstr.h"
+
 #include <elf.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -140,7 +142,7 @@ enum dlg_elf_hdr dlg_elf_check_header(int fd, char *err, size_t errlen)
 	n = pread_full(fd, &eh, sizeof eh, 0);
 	if (n < (ssize_t)sizeof eh) {
 		if (n < 0 || errno != 0)
-			seterr(err, errlen, "cannot read file data: %s", strerror(errno));
+			seterr(err, errlen, "cannot read file data: %s", dlg_strerror(errno));
 		else
 			seterr(err, errlen, "file too short");
 		return DLG_ELF_BAD;
@@ -167,7 +169,7 @@ enum dlg_elf_hdr dlg_elf_check_header(int fd, char *err, size_t errlen)
 	/* open_verify preads the program headers: they must be in the file. */
 	maplen = (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr);
 	if (fstat(fd, &st) != 0) {
-		seterr(err, errlen, "cannot read file data: %s", strerror(errno));
+		seterr(err, errlen, "cannot read file data: %s", dlg_strerror(errno));
 		return DLG_ELF_BAD;
 	}
 	if (!in_file(eh.e_phoff, maplen, (uint64_t)st.st_size)) {
@@ -515,7 +517,7 @@ int dlg_elf_read_dynamic(int fd, struct dlg_elf_dyn *out, char *err, size_t errl
 
 	memset(out, 0, sizeof *out);
 	if (fstat(fd, &st) != 0) {
-		seterr(err, errlen, "fstat: %s", strerror(errno));
+		seterr(err, errlen, "fstat: %s", dlg_strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {

@@ -111,17 +111,42 @@ static void put_field(struct out *o, const char *key, const char *val)
 		puts_(o, "null");
 }
 
+/* UTC calendar date from days since 1970-01-01 (H. Hinnant's
+ * civil_from_days). Not gmtime_r: glibc's first call reads /etc/localtime
+ * and allocates, which has no place inside a host's dlopen. */
+static void civil_from_days(long long z, long long *y, unsigned *m, unsigned *d)
+{
+	long long era;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (long long)yoe + era * 400 + (*m <= 2);
+}
+
 static void put_timestamp(struct out *o)
 {
 	struct timespec ts;
-	struct tm tm;
+	long long days, secs, year;
+	unsigned month, day;
 	char t[128];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(t, sizeof t, "\"@timestamp\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\"",
-		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 ts.tv_nsec / 1000000);
+	days = ts.tv_sec / 86400;
+	secs = ts.tv_sec % 86400;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	civil_from_days(days, &year, &month, &day);
+	snprintf(t, sizeof t, "\"@timestamp\":\"%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03ldZ\"",
+		 year, month, day, secs / 3600, secs / 60 % 60, secs % 60, ts.tv_nsec / 1000000);
 	puts_(o, t);
 }
 

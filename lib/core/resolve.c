@@ -6,6 +6,7 @@
  * Runs inside every process (the preload): no stdio, no exit, no static
  * mutable state, no malloc; paths live in fixed PATH_MAX buffers. */
 #include "resolve.h"
+#include "errstr.h"
 
 #include "elf.h"
 
@@ -49,10 +50,12 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* strerror without its "unknown error" static buffer. */
+/* Locale-free error text (errstr.h); buf is kept for the callers' shape. */
 static const char *errstr(int e, char *buf, size_t len)
 {
-	return strerror_r(e, buf, len);
+	(void)buf;
+	(void)len;
+	return dlg_strerror(e);
 }
 
 /* ------------------------------------------------------------------ */

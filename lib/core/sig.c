@@ -1,5 +1,7 @@
 #include "sig.h"
 
+#include "errstr.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -57,7 +59,7 @@ static int read_at(int fd, unsigned char *buf, size_t n, off_t off, char *err, s
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			set_err(err, errlen, "read failed: %s", strerror(errno));
+			set_err(err, errlen, "read failed: %s", dlg_strerror(errno));
 			return -1;
 		}
 		if (r == 0) {
@@ -78,7 +80,7 @@ static int read_sig_fd(int fd, const char *path, unsigned char *buf, size_t limi
 	ssize_t r;
 
 	if (fstat(fd, &st) != 0) {
-		set_err(err, errlen, "cannot stat signature file %s: %s", path, strerror(errno));
+		set_err(err, errlen, "cannot stat signature file %s: %s", path, dlg_strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -96,7 +98,7 @@ static int read_sig_fd(int fd, const char *path, unsigned char *buf, size_t limi
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			set_err(err, errlen, "cannot read signature file: %s", strerror(errno));
+			set_err(err, errlen, "cannot read signature file: %s", dlg_strerror(errno));
 			return -1;
 		}
 		if (r == 0)
@@ -130,7 +132,7 @@ int dlg_sig_read_file(const char *path, unsigned char *buf, size_t cap, size_t *
 		if (errno == ENOENT || errno == ENOTDIR)
 			set_err(err, errlen, DLG_SIG_REASON_MISSING);
 		else
-			set_err(err, errlen, "cannot open signature file: %s", strerror(errno));
+			set_err(err, errlen, "cannot open signature file: %s", dlg_strerror(errno));
 		goto end;
 	}
 	rc = read_sig_fd(fd, path, buf, limit, len, err, errlen);
@@ -341,7 +343,7 @@ static int sha256_fd(const struct dlg_crypto *c, int fd, off_t size,
 
 	buf = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED) {
-		set_err(err, errlen, "no memory for verification: %s", strerror(errno));
+		set_err(err, errlen, "no memory for verification: %s", dlg_strerror(errno));
 		goto end;
 	}
 	ctx = c->md_ctx_new();
@@ -407,7 +409,7 @@ static enum dlg_sig_result verify_fd_ed25519(const struct dlg_crypto *c, void *p
 	}
 	buf = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED) {
-		set_err(err, errlen, "no memory for verification: %s", strerror(errno));
+		set_err(err, errlen, "no memory for verification: %s", dlg_strerror(errno));
 		return DLG_SIG_ERROR;
 	}
 	if (read_at(fd, buf, size, 0, err, errlen) != 0 || unchanged(fd, st, err, errlen) != 0)

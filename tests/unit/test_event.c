@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "event.h"
@@ -51,6 +52,26 @@ static void test_fields(void **state)
 	assert_null(strstr(buf, "\"hash\""));
 	assert_non_null(strstr(buf, "\"path\":null,\"name\":\"libx.so\""));
 	assert_non_null(strstr(buf, "\"outcome\":\"success\""));
+}
+
+/* The timestamp is UTC, as gmtime_r would give it, without its help. */
+static void test_timestamp(void **state)
+{
+	struct dlg_event e = sample();
+	char buf[DLG_EVENT_MAX], want[64];
+	struct timespec before, after;
+	struct tm tm;
+
+	(void)state;
+	clock_gettime(CLOCK_REALTIME, &before);
+	assert_true(dlg_event_format(&e, buf, sizeof buf) > 0);
+	clock_gettime(CLOCK_REALTIME, &after);
+	if (before.tv_sec != after.tv_sec)
+		return; /* crossed a second: not comparable, and not worth a retry loop */
+	gmtime_r(&before.tv_sec, &tm);
+	strftime(want, sizeof want, "{\"@timestamp\":\"%Y-%m-%dT%H:%M:%S.", &tm);
+	assert_memory_equal(buf, want, strlen(want));
+	assert_int_equal(buf[strlen(want) + 3], 'Z');
 }
 
 static void test_code_signature(void **state)
@@ -144,6 +165,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_timestamp),
 		cmocka_unit_test(test_code_signature),
 		cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_limits),
