@@ -12,11 +12,15 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "crypto.h"
+#include "sig.h"
 
 /* A policy is a reviewed text file; anything bigger is a mistake (or an
  * attempt to make the CLI eat memory). */
@@ -155,6 +159,98 @@ static const char *type_name(const config_setting_t *s)
 	case CONFIG_TYPE_LIST: return "a list";
 	default: return "an unknown type";
 	}
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+static const char *file_kind(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "a special file";
+}
+
+/* Reads a regular file of at most CONF_MAX_BYTES into a NUL-terminated
+ * buffer (policies and manifests). Refuses anything else before opening it
+ * (a FIFO or device must never block or be touched), and re-checks the
+ * opened fd in case the path changed in between. NULL with why filled. */
+static char *slurp(const char *path, size_t *out_len, char *why, size_t whylen)
+{
+	struct stat st;
+	char *buf = NULL, *nb;
+	size_t len = 0, cap;
+	int fd = -1;
+
+	if (stat(path, &st) != 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "it is a directory");
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "it is %s, not a regular file", file_kind(st.st_mode));
+		return NULL;
+	}
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "it changed while being opened");
+		goto fail;
+	}
+	if ((unsigned long long)st.st_size > CONF_MAX_BYTES)
+		goto too_big;
+	/* One spare byte beyond st_size notices a file that grew meanwhile. */
+	cap = (size_t)st.st_size + 2;
+	buf = malloc(cap);
+	if (!buf)
+		goto oom;
+	for (;;) {
+		ssize_t r;
+
+		if (len > CONF_MAX_BYTES)
+			goto too_big;
+		if (len == cap - 1) {
+			cap = cap > CONF_MAX_BYTES / 2 ? CONF_MAX_BYTES + 2 : cap * 2;
+			nb = realloc(buf, cap);
+			if (!nb)
+				goto oom;
+			buf = nb;
+		}
+		r = read(fd, buf + len, cap - 1 - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(why, whylen, "%s", strerror(errno));
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*out_len = len;
+	return buf;
+too_big:
+	snprintf(why, whylen, "it is larger than %zu MiB", CONF_MAX_BYTES >> 20);
+	goto fail;
+oom:
+	snprintf(why, whylen, "out of memory");
+fail:
+	free(buf);
+	close(fd);
+	return NULL;
 }
 
 /* ---- values ----------------------------------------------------------- */
@@ -404,16 +500,641 @@ static bool read_digests(struct dlg_diags *d, const config_setting_t *s, size_t 
 	return true;
 }
 
+/* ---- keys and signatures ---------------------------------------------- */
+
+static bool key_name_ok(const char *s)
+{
+	static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-";
+	size_t n = strlen(s);
+
+	return n > 0 && n <= DLG_KEY_NAME_MAX && strspn(s, ok) == n;
+}
+
+/* Index of the key called name, or -1. Policies name a handful of keys. */
+static long find_key(const struct dlg_policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_keys; i++)
+		if (strcmp(p->keys[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* The name of one keys = ( ... ) entry, or NULL (diag given). */
+static const char *key_entry_name(struct dlg_diags *d, const config_setting_t *s, size_t no,
+				  const struct dlg_policy *p)
+{
+	const char *name;
+	long dup;
+	qbuf q;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		ERR(d, line_of(s), "key %zu: name must be a string, not %s", no, type_name(s));
+		return NULL;
+	}
+	name = config_setting_get_string(s);
+	if (!key_name_ok(name)) {
+		ERR(d, line_of(s), "key %zu: name %s must be 1 to %d characters from A-Z a-z "
+		    "0-9 _ . -", no, quote(&q, name), DLG_KEY_NAME_MAX);
+		return NULL;
+	}
+	dup = find_key(p, name);
+	if (dup >= 0) {
+		ERR(d, line_of(s), "key %zu: name %s is already used by the key at line %u", no,
+		    quote(&q, name), p->keys[dup].line);
+		return NULL;
+	}
+	return name;
+}
+
+/* Loads the PEM file: a weak or unknown key is an error on the key's line. */
+static void key_load(struct dlg_diags *d, struct dlg_key *k)
+{
+	char err[256];
+	qbuf q;
+
+	err[0] = '\0';
+	if (dlg_key_load_pem(k->public_key, &k->der, &k->der_len, &k->type, err,
+			     sizeof err) != 0) {
+		ERR(d, k->line, "key %s: %s", quote(&q, k->name), err[0] ? err : "cannot load");
+		k->der = NULL;
+		k->der_len = 0;
+		return;
+	}
+	if (k->der_len == 0 || k->der_len > DLG_KEY_DER_MAX) {
+		ERR(d, k->line, "key %s: public key is %zu bytes long in DER, more than %d",
+		    quote(&q, k->name), k->der_len, DLG_KEY_DER_MAX);
+		free(k->der);
+		k->der = NULL;
+		k->der_len = 0;
+	}
+}
+
+/* One { name = ...; public_key = ...; }. An entry with a usable name is
+ * recorded even when its key fails to load (der stays NULL), so rules that
+ * name it do not also report "unknown key". */
+static void read_key(struct dlg_diags *d, const config_setting_t *g, size_t no,
+		     struct dlg_policy *p)
+{
+	const config_setting_t *name_s = NULL, *pk_s = NULL;
+	const char *name = NULL;
+	unsigned line = line_of(g);
+	struct dlg_key *k;
+	char *pem = NULL;
+	bool ok = true;
+	qbuf q;
+	int i, n;
+
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		ERR(d, line, "key %zu must be a group { name = \"...\"; public_key = \"...\"; }, "
+		    "not %s", no, type_name(g));
+		return;
+	}
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *m = config_setting_name(s);
+
+		if (strcmp(m, "name") == 0) {
+			name_s = s;
+		} else if (strcmp(m, "public_key") == 0) {
+			pk_s = s;
+		} else {
+			ERR(d, line_of(s), "key %zu: unknown key %s (a key takes name, public_key)",
+			    no, quote(&q, m));
+			ok = false;
+		}
+	}
+	if (!name_s)
+		ERR(d, line, "key %zu has no name: add name = \"...\";", no);
+	else
+		name = key_entry_name(d, name_s, no, p);
+	if (!pk_s) {
+		ERR(d, line, "key %zu has no public_key: add public_key = \"/path/key.pem\";", no);
+		ok = false;
+	} else if (!read_path(d, pk_s, 0, false, &pem)) {
+		ok = false;
+	}
+	if (!name) {
+		free(pem);
+		return;
+	}
+	k = &p->keys[p->n_keys];
+	k->line = line;
+	k->public_key = pem;
+	k->name = strdup(name);
+	if (!k->name) {
+		ERR(d, line, "out of memory");
+		free(pem);
+		k->public_key = NULL;
+		return;
+	}
+	p->n_keys++;
+	if (ok)
+		key_load(d, k);
+}
+
+static void read_keys(struct dlg_diags *d, const config_setting_t *s, struct dlg_policy *p)
+{
+	size_t n, i, j;
+	qbuf q1, q2;
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+		ERR(d, line_of(s), "keys must be a list ( { name = \"...\"; public_key = \"...\"; "
+		    "}, ... ), not %s", type_name(s));
+		return;
+	}
+	n = (size_t)config_setting_length(s);
+	if (n == 0)
+		return;
+	p->keys = calloc(n, sizeof *p->keys);
+	if (!p->keys) {
+		ERR(d, line_of(s), "out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		read_key(d, config_setting_get_elem(s, (unsigned)i), i + 1, p);
+	for (i = 0; i < p->n_keys; i++) {
+		for (j = 0; j < i && p->keys[i].der; j++) {
+			if (p->keys[j].der && p->keys[j].der_len == p->keys[i].der_len &&
+			    memcmp(p->keys[j].der, p->keys[i].der, p->keys[i].der_len) == 0) {
+				WARN(d, p->keys[i].line, "key %s is the same public key as key %s "
+				     "at line %u", quote(&q1, p->keys[i].name),
+				     quote(&q2, p->keys[j].name), p->keys[j].line);
+				break;
+			}
+		}
+	}
+}
+
+/* Keys nobody trusts are probably a typo in a signed_by. */
+static void warn_unused_keys(struct dlg_diags *d, const struct dlg_policy *p)
+{
+	for (size_t k = 0; k < p->n_keys; k++) {
+		bool used = false;
+		qbuf q;
+
+		for (size_t i = 0; i < p->n_rules && !used; i++)
+			for (size_t j = 0; j < p->rules[i].n_signed_by && !used; j++)
+				used = p->rules[i].signed_by[j] == k;
+		if (!used && p->keys[k].der)
+			WARN(d, p->keys[k].line, "key %s is not used by any rule",
+			     quote(&q, p->keys[k].name));
+	}
+}
+
+static void read_signatures(struct dlg_diags *d, const config_setting_t *g, struct dlg_policy *p)
+{
+	int i, n;
+	qbuf q;
+
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		ERR(d, line_of(g), "signatures must be a group { dir = \"...\"; }, not %s",
+		    type_name(g));
+		return;
+	}
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(s);
+		const char *v;
+
+		if (strcmp(name, "dir") != 0) {
+			ERR(d, line_of(s), "unknown key %s in signatures (signatures takes dir)",
+			    quote(&q, name));
+			continue;
+		}
+		if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+			ERR(d, line_of(s), "signatures.dir must be a string (an absolute path), "
+			    "not %s", type_name(s));
+			continue;
+		}
+		v = config_setting_get_string(s);
+		if (!check_path(d, line_of(s), 0, "signatures.dir", v, true))
+			continue;
+		if (strcmp(v, "/") == 0) {
+			ERR(d, line_of(s), "signatures.dir \"/\" is where signatures are looked for "
+			    "anyway (next to each library): name a separate directory");
+			continue;
+		}
+		p->sig_dir = strdup(v);
+		if (!p->sig_dir)
+			ERR(d, line_of(s), "out of memory");
+	}
+}
+
+static int index_cmp(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* signed_by = "name"; or signed_by = [ "a", "b" ]; stored as sorted key
+ * indices. A name whose key failed to load makes the rule invalid without a
+ * second message. */
+static bool read_signed_by(struct dlg_diags *d, const config_setting_t *s, size_t no,
+			   const struct dlg_policy *p, struct dlg_rule *r)
+{
+	int type = config_setting_type(s);
+	size_t n, i, j, good = 0, *v;
+	bool ok = true;
+	qbuf q;
+
+	if (type == CONFIG_TYPE_STRING) {
+		n = 1;
+	} else if (type == CONFIG_TYPE_ARRAY) {
+		n = (size_t)config_setting_length(s);
+		if (n == 0) {
+			ERR(d, line_of(s), "rule %zu: signed_by array is empty", no);
+			return false;
+		}
+	} else {
+		ERR(d, line_of(s), "rule %zu: signed_by must be a key name or an array of key "
+		    "names [ \"a\", \"b\" ], not %s", no, type_name(s));
+		return false;
+	}
+	v = calloc(n, sizeof *v);
+	if (!v) {
+		ERR(d, line_of(s), "out of memory");
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = type == CONFIG_TYPE_STRING ? s
+			: config_setting_get_elem(s, (unsigned)i);
+		unsigned line = line_of(e) ? line_of(e) : line_of(s);
+		const char *name;
+		long k;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			ERR(d, line, "rule %zu: signed_by item %zu must be a string, not %s", no,
+			    i + 1, type_name(e));
+			ok = false;
+			continue;
+		}
+		name = config_setting_get_string(e);
+		k = find_key(p, name);
+		if (k < 0) {
+			ERR(d, line, "rule %zu: signed_by names key %s, which keys = ( ... ) does "
+			    "not define", no, quote(&q, name));
+			ok = false;
+			continue;
+		}
+		for (j = 0; j < good && v[j] != (size_t)k; j++)
+			;
+		if (j < good) {
+			ERR(d, line, "rule %zu: signed_by item %zu repeats key %s", no, i + 1,
+			    quote(&q, name));
+			ok = false;
+			continue;
+		}
+		if (!p->keys[k].der)
+			ok = false;
+		v[good++] = (size_t)k;
+	}
+	if (!ok) {
+		free(v);
+		return false;
+	}
+	qsort(v, n, sizeof *v, index_cmp);
+	r->signed_by = v;
+	r->n_signed_by = n;
+	return true;
+}
+
+/* ---- manifests -------------------------------------------------------- */
+
+/* A manifest line while parsing: where it came from, for messages. */
+struct mline {
+	struct dlg_manifest_entry e;
+	size_t line;
+};
+
+static int entry_cmp(const struct dlg_manifest_entry *a, const struct dlg_manifest_entry *b)
+{
+	int c = strcmp(a->path, b->path);
+
+	return c ? c : memcmp(a->sha256, b->sha256, DLG_SHA256_LEN);
+}
+
+static int mline_cmp(const void *pa, const void *pb)
+{
+	const struct mline *a = pa, *b = pb;
+	int c = entry_cmp(&a->e, &b->e);
+
+	if (c)
+		return c;
+	return (a->line > b->line) - (a->line < b->line);
+}
+
+static int entry_qsort_cmp(const void *a, const void *b)
+{
+	return entry_cmp(a, b);
+}
+
+/* The file name of a sha256sum line, unescaped as coreutils does when the
+ * line starts with a backslash (\\ and \n, and \r as newer coreutils
+ * write). NULL with why filled. */
+static char *manifest_name(const char *s, size_t n, bool escaped, char *why, size_t whylen)
+{
+	char *out = malloc(n + 1);
+	size_t o = 0;
+
+	if (!out) {
+		snprintf(why, whylen, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!escaped || s[i] != '\\') {
+			out[o++] = s[i];
+			continue;
+		}
+		if (i + 1 == n || (s[i + 1] != '\\' && s[i + 1] != 'n' && s[i + 1] != 'r')) {
+			snprintf(why, whylen, "bad escape in the file name: only \\\\, \\n and \\r "
+				 "are known");
+			free(out);
+			return NULL;
+		}
+		i++;
+		out[o++] = s[i] == 'n' ? '\n' : s[i] == 'r' ? '\r' : '\\';
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* "<64 hex><space><space or *><absolute path>", optionally with the leading
+ * backslash that marks escaped names. */
+static bool manifest_line(const char *s, size_t n, struct dlg_manifest_entry *out,
+			  char *why, size_t whylen)
+{
+	const size_t hexlen = 2 * DLG_SHA256_LEN;
+	bool escaped = n > 0 && s[0] == '\\';
+	qbuf q;
+
+	if (escaped) {
+		s++;
+		n--;
+	}
+	if (n < hexlen + 3 || s[hexlen] != ' ' || (s[hexlen + 1] != ' ' && s[hexlen + 1] != '*')) {
+		snprintf(why, whylen, "not a sha256sum line (\"<64 hex digits>  /path\")");
+		return false;
+	}
+	for (size_t i = 0; i < hexlen; i++) {
+		if (hexval(s[i]) < 0) {
+			snprintf(why, whylen, "digest has a non-hex character at position %zu",
+				 i + 1);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < DLG_SHA256_LEN; i++)
+		out->sha256[i] = (unsigned char)(hexval(s[2 * i]) << 4 | hexval(s[2 * i + 1]));
+	out->path = manifest_name(s + hexlen + 2, n - hexlen - 2, escaped, why, whylen);
+	if (!out->path)
+		return false;
+	if (out->path[0] != '/' || strlen(out->path) >= PATH_MAX) {
+		snprintf(why, whylen, "path %s is %s", quote(&q, out->path),
+			 out->path[0] != '/' ? "not absolute: a manifest lists absolute paths"
+					     : "too long");
+		free(out->path);
+		out->path = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* Splits verified manifest text into entries sorted by path; a path listed
+ * twice is an error. Messages carry the rule's line and the manifest's. */
+static bool manifest_parse(struct dlg_diags *d, const struct dlg_rule *r, size_t no,
+			   const char *mpath, const char *buf, size_t len,
+			   struct dlg_manifest *m)
+{
+	const char *c = buf, *end = buf + len;
+	struct mline *v;
+	size_t n = 0, cap = 1, line = 1, i;
+	bool ok = true;
+	char why[PATH_MAX + 200];
+	qbuf q;
+
+	for (i = 0; i < len; i++)
+		cap += buf[i] == '\n';
+	v = calloc(cap, sizeof *v);
+	if (!v) {
+		ERR(d, r->line, "out of memory");
+		return false;
+	}
+	for (; c < end; line++) {
+		const char *nl = memchr(c, '\n', (size_t)(end - c));
+		const char *le = nl ? nl : end;
+
+		if (manifest_line(c, (size_t)(le - c), &v[n].e, why, sizeof why)) {
+			v[n++].line = line;
+		} else {
+			ERR(d, r->line, "rule %zu: manifest %s line %zu: %s", no, quote(&q, mpath),
+			    line, why);
+			ok = false;
+		}
+		c = nl ? nl + 1 : end;
+	}
+	qsort(v, n, sizeof *v, mline_cmp);
+	for (i = 1; i < n && ok; i++) {
+		if (strcmp(v[i].e.path, v[i - 1].e.path) == 0) {
+			ERR(d, r->line, "rule %zu: manifest %s line %zu lists %s again (first at "
+			    "line %zu)", no, quote(&q, mpath), v[i].line, v[i].e.path, v[i - 1].line);
+			ok = false;
+		}
+	}
+	if (ok) {
+		m->entries = calloc(n ? n : 1, sizeof *m->entries);
+		if (!m->entries) {
+			ERR(d, r->line, "out of memory");
+			ok = false;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (ok)
+			m->entries[i] = v[i].e;
+		else
+			free(v[i].e.path);
+	}
+	if (ok)
+		m->n_entries = n;
+	free(v);
+	if (ok && n == 0)
+		WARN(d, r->line, "rule %zu: manifest %s lists no file: the rule matches nothing",
+		     no, quote(&q, mpath));
+	return ok;
+}
+
+/* "a", "b" for messages, cut to fit. */
+static void key_list(const struct dlg_policy *p, const size_t *idx, size_t n, char *out,
+		     size_t len)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n && o < len; i++) {
+		int w = snprintf(out + o, len - o, "%s\"%s\"", i ? ", " : "",
+				 p->keys[idx[i]].name);
+
+		if (w < 0)
+			break;
+		o += (size_t)w;
+	}
+}
+
+static bool listed(const size_t *idx, size_t n, size_t k)
+{
+	for (size_t i = 0; i < n; i++)
+		if (idx[i] == k)
+			return true;
+	return false;
+}
+
+/* Which of the rule's keys signed buf; SIZE_MAX (diag given) when none. A
+ * signature by another key of the policy is named as such: the likely
+ * mistake is a signed_by that lists the wrong key. */
+static size_t manifest_signer(struct dlg_diags *d, const struct dlg_policy *p,
+			      const struct dlg_rule *r, size_t no, const char *mpath,
+			      const char *buf, size_t len, const unsigned char *sig, size_t sig_len)
+{
+	char err[256] = "", names[200];
+	bool checked = false;
+	qbuf q, q2;
+
+	for (size_t i = 0; i < r->n_signed_by; i++) {
+		const struct dlg_key *k = &p->keys[r->signed_by[i]];
+		enum dlg_sig_result res = dlg_sig_verify_mem(buf, len, sig, sig_len, k->der,
+							     k->der_len, k->type, err, sizeof err);
+
+		if (res == DLG_SIG_VALID)
+			return r->signed_by[i];
+		checked |= res == DLG_SIG_INVALID;
+	}
+	for (size_t k = 0; k < p->n_keys; k++) {
+		const struct dlg_key *o = &p->keys[k];
+		char e2[64];
+
+		if (!o->der || listed(r->signed_by, r->n_signed_by, k))
+			continue;
+		if (dlg_sig_verify_mem(buf, len, sig, sig_len, o->der, o->der_len, o->type, e2,
+				       sizeof e2) == DLG_SIG_VALID) {
+			key_list(p, r->signed_by, r->n_signed_by, names, sizeof names);
+			ERR(d, r->line, "rule %zu: manifest %s is signed by key %s, which this rule "
+			    "does not trust (signed_by %s)", no, quote(&q, mpath),
+			    quote(&q2, o->name), names);
+			return SIZE_MAX;
+		}
+	}
+	key_list(p, r->signed_by, r->n_signed_by, names, sizeof names);
+	if (checked)
+		ERR(d, r->line, "rule %zu: manifest %s: its signature does not verify with "
+		    "key %s (%s)", no, quote(&q, mpath), names, err);
+	else
+		ERR(d, r->line, "rule %zu: manifest %s: cannot check its signature: %s", no,
+		    quote(&q, mpath), err);
+	return SIZE_MAX;
+}
+
+static bool sha256_mem(const void *buf, size_t len, unsigned char out[DLG_SHA256_LEN],
+		       char *err, size_t errlen)
+{
+	const struct dlg_crypto *c = dlg_crypto_get(err, errlen);
+	unsigned int outlen = 0;
+	void *ctx;
+	bool ok;
+
+	if (!c)
+		return false;
+	ctx = c->md_ctx_new();
+	ok = ctx && c->digest_init(ctx, c->sha256(), NULL) == 1 &&
+	     c->digest_update(ctx, buf, len) == 1 && c->digest_final(ctx, out, &outlen) == 1 &&
+	     outlen == DLG_SHA256_LEN;
+	if (ctx)
+		c->md_ctx_free(ctx);
+	if (!ok)
+		snprintf(err, errlen, "libcrypto: SHA-256 failed");
+	return ok;
+}
+
+/* Reads the manifest once, verifies its detached signature over exactly
+ * those bytes with one of the rule's keys, and keeps what it lists. Only
+ * this copy is ever used: the compiled policy embeds it. */
+static bool load_manifest(struct dlg_diags *d, const struct dlg_policy *p, struct dlg_rule *r,
+			  size_t no, char *mpath)
+{
+	char why[256], sigpath[PATH_MAX];
+	unsigned char sig[DLG_SIG_MAX];
+	struct dlg_manifest *m = NULL;
+	size_t len = 0, sig_len = 0, signer;
+	char *buf = NULL;
+	bool ok = false;
+	qbuf q;
+	int w;
+
+	buf = slurp(mpath, &len, why, sizeof why);
+	if (!buf) {
+		ERR(d, r->line, "rule %zu: cannot read manifest %s: %s", no, quote(&q, mpath), why);
+		goto end;
+	}
+	if (memchr(buf, '\0', len)) {
+		ERR(d, r->line, "rule %zu: manifest %s contains a NUL byte: it is not a "
+		    "sha256sum list", no, quote(&q, mpath));
+		goto end;
+	}
+	w = snprintf(sigpath, sizeof sigpath, "%s.sig", mpath);
+	if (w < 0 || (size_t)w >= sizeof sigpath) {
+		ERR(d, r->line, "rule %zu: manifest %s: signature path too long", no,
+		    quote(&q, mpath));
+		goto end;
+	}
+	if (dlg_sig_read_file(sigpath, sig, sizeof sig, &sig_len, why, sizeof why) != 0) {
+		ERR(d, r->line, "rule %zu: manifest %s: cannot read its signature %s: %s", no,
+		    quote(&q, mpath), sigpath, why);
+		goto end;
+	}
+	signer = manifest_signer(d, p, r, no, mpath, buf, len, sig, sig_len);
+	if (signer == SIZE_MAX)
+		goto end;
+	m = calloc(1, sizeof *m);
+	if (!m || !(m->sig = malloc(sig_len))) {
+		ERR(d, r->line, "out of memory");
+		goto end;
+	}
+	if (!sha256_mem(buf, len, m->sha256, why, sizeof why)) {
+		ERR(d, r->line, "rule %zu: manifest %s: %s", no, quote(&q, mpath), why);
+		goto end;
+	}
+	memcpy(m->sig, sig, sig_len);
+	m->sig_len = sig_len;
+	m->key = signer;
+	if (!manifest_parse(d, r, no, mpath, buf, len, m))
+		goto end;
+	m->path = mpath;
+	mpath = NULL;
+	r->manifest = m;
+	m = NULL;
+	ok = true;
+end:
+	if (m) {
+		free(m->sig);
+		free(m);
+	}
+	free(mpath);
+	free(buf);
+	return ok;
+}
+
 /* ---- structure -------------------------------------------------------- */
 
 /* Which condition keys a rule spelled, valid or not: used so that a bad
  * value does not also produce "rule has no condition". */
 struct rule_keys {
-	bool action, path, dir, exe, sha256;
+	bool action, path, dir, exe, sha256, signed_by, manifest;
+	char *manifest_path;    /* read, not loaded yet: that needs signed_by */
 };
 
 static void read_rule_member(struct dlg_diags *d, const config_setting_t *s, size_t no,
-			     struct dlg_rule *r, struct rule_keys *k, bool *ok)
+			     const struct dlg_policy *p, struct dlg_rule *r, struct rule_keys *k,
+			     bool *ok)
 {
 	const char *name = config_setting_name(s);
 	qbuf q;
@@ -437,21 +1158,53 @@ static void read_rule_member(struct dlg_diags *d, const config_setting_t *s, siz
 	} else if (strcmp(name, "sha256") == 0) {
 		k->sha256 = true;
 		*ok &= read_digests(d, s, no, r);
+	} else if (strcmp(name, "signed_by") == 0) {
+		k->signed_by = true;
+		*ok &= read_signed_by(d, s, no, p, r);
+	} else if (strcmp(name, "manifest") == 0) {
+		k->manifest = true;
+		*ok &= read_path(d, s, no, false, &k->manifest_path);
 	} else {
 		ERR(d, line_of(s), "rule %zu: unknown key %s (a rule takes action, path, dir, "
-		    "exe, sha256)", no, quote(&q, name));
+		    "exe, sha256, signed_by, manifest)", no, quote(&q, name));
 		*ok = false;
 	}
 }
 
+/* A manifest lists paths and digests itself, and is trusted only through
+ * the keys that signed it. */
+static bool check_manifest_rule(struct dlg_diags *d, const struct dlg_rule *r, size_t no,
+				const struct rule_keys *k)
+{
+	bool ok = true;
+
+	if (!k->signed_by) {
+		ERR(d, r->line, "rule %zu: manifest needs signed_by: the key (or keys) that must "
+		    "have signed it", no);
+		ok = false;
+	}
+	if (k->path) {
+		ERR(d, r->line, "rule %zu: manifest cannot be combined with path: the manifest "
+		    "lists the paths", no);
+		ok = false;
+	}
+	if (k->sha256) {
+		ERR(d, r->line, "rule %zu: manifest cannot be combined with sha256: the manifest "
+		    "lists the digests", no);
+		ok = false;
+	}
+	return ok;
+}
+
 /* Returns true when the rule is complete and valid. */
 static bool read_rule(struct dlg_diags *d, const config_setting_t *g, size_t no,
-		      struct dlg_rule *r)
+		      const struct dlg_policy *p, struct dlg_rule *r)
 {
-	struct rule_keys k = { false, false, false, false, false };
+	struct rule_keys k;
 	bool ok = true;
 	int i, n;
 
+	memset(&k, 0, sizeof k);
 	r->line = line_of(g);
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
 		ERR(d, r->line, "rule %zu must be a group { action = ...; ... }, not %s", no,
@@ -460,7 +1213,7 @@ static bool read_rule(struct dlg_diags *d, const config_setting_t *g, size_t no,
 	}
 	n = config_setting_length(g);
 	for (i = 0; i < n; i++)
-		read_rule_member(d, config_setting_get_elem(g, (unsigned)i), no, r, &k, &ok);
+		read_rule_member(d, config_setting_get_elem(g, (unsigned)i), no, p, r, &k, &ok);
 	if (!k.action) {
 		ERR(d, r->line, "rule %zu has no action: add action = \"allow\"; or "
 		    "action = \"deny\";", no);
@@ -470,16 +1223,24 @@ static bool read_rule(struct dlg_diags *d, const config_setting_t *g, size_t no,
 		ERR(d, r->line, "rule %zu has both path and dir, which is ambiguous: split it "
 		    "into two rules", no);
 		ok = false;
-	} else if (!k.path && !k.dir && !k.sha256) {
+	} else if (!k.path && !k.dir && !k.sha256 && !k.signed_by && !k.manifest) {
 		if (k.exe)
 			ERR(d, r->line, "rule %zu has only exe, which would match everything that "
-			    "program loads: add path, dir or sha256 (write dir = \"/\" if that "
-			    "is really meant)", no);
+			    "program loads: add path, dir, sha256 or signed_by (write dir = \"/\" "
+			    "if that is really meant)", no);
 		else
-			ERR(d, r->line, "rule %zu has no condition: add path, dir or sha256 "
-			    "(a match-all rule would make the default meaningless)", no);
+			ERR(d, r->line, "rule %zu has no condition: add path, dir, sha256, "
+			    "signed_by or manifest (a match-all rule would make the default "
+			    "meaningless)", no);
 		ok = false;
 	}
+	if (k.manifest && !check_manifest_rule(d, r, no, &k))
+		ok = false;
+	/* Reading the manifest verifies it with the rule's keys: only worth it
+	 * (and only meaningful) once the rest of the rule is sound. */
+	if (k.manifest_path && ok)
+		return load_manifest(d, p, r, no, k.manifest_path);
+	free(k.manifest_path);
 	return ok;
 }
 
@@ -498,7 +1259,7 @@ static void read_rules(struct dlg_diags *d, const config_setting_t *s, struct dl
 	}
 	p->n_rules = n;
 	for (i = 0; i < n; i++)
-		valid[i] = read_rule(d, config_setting_get_elem(s, (unsigned)i), i + 1,
+		valid[i] = read_rule(d, config_setting_get_elem(s, (unsigned)i), i + 1, p,
 				     &p->rules[i]);
 }
 
@@ -551,6 +1312,7 @@ struct top_seen {
 	bool version, default_, rules;
 	unsigned default_line;
 	const config_setting_t *rules_setting;
+	const config_setting_t *keys_setting;   /* read before the rules that name keys */
 };
 
 static void read_top_member(struct dlg_diags *d, const config_setting_t *s,
@@ -573,6 +1335,10 @@ static void read_top_member(struct dlg_diags *d, const config_setting_t *s,
 			p->default_action = w == 0 ? DLG_ACTION_ALLOW : DLG_ACTION_DENY;
 	} else if (strcmp(name, "log") == 0) {
 		read_log(d, s, p);
+	} else if (strcmp(name, "keys") == 0) {
+		t->keys_setting = s;
+	} else if (strcmp(name, "signatures") == 0) {
+		read_signatures(d, s, p);
 	} else if (strcmp(name, "rules") == 0) {
 		t->rules = true;
 		if (config_setting_type(s) != CONFIG_TYPE_LIST)
@@ -582,7 +1348,7 @@ static void read_top_member(struct dlg_diags *d, const config_setting_t *s,
 			t->rules_setting = s;
 	} else {
 		ERR(d, line_of(s), "unknown top-level key %s (known: version, mode, default, "
-		    "log, rules)", quote(&q, name));
+		    "log, keys, signatures, rules)", quote(&q, name));
 	}
 }
 
@@ -618,7 +1384,13 @@ static int cond_cmp(const struct dlg_rule *a, const struct dlg_rule *b)
 	for (i = 0; i < a->n_sha256; i++)
 		if ((c = memcmp(a->sha256[i], b->sha256[i], DLG_SHA256_LEN)) != 0)
 			return c;
-	return 0;
+	if (a->n_signed_by != b->n_signed_by)
+		return a->n_signed_by < b->n_signed_by ? -1 : 1;
+	for (i = 0; i < a->n_signed_by; i++)
+		if (a->signed_by[i] != b->signed_by[i])
+			return a->signed_by[i] < b->signed_by[i] ? -1 : 1;
+	return str_cmp_null(a->manifest ? a->manifest->path : NULL,
+			    b->manifest ? b->manifest->path : NULL);
 }
 
 static int item_cmp(const void *pa, const void *pb)
@@ -716,7 +1488,8 @@ static void check_same(struct dlg_diags *d, struct item **v, size_t n, bool afte
 }
 
 /* A later rule entirely covered by an earlier one never decides anything.
- * Only digest-free earlier rules are tried: they are the broad ones (few in
+ * Only earlier rules without content conditions (sha256, signed_by,
+ * manifest) are tried: they are the broad ones (few in
  * practice), which keeps this linear in the number of rules times those. */
 static void check_shadowed(struct dlg_diags *d, struct item *v, size_t n, bool after_canon)
 {
@@ -726,7 +1499,7 @@ static void check_shadowed(struct dlg_diags *d, struct item *v, size_t n, bool a
 		if (v[j].reported)
 			continue;
 		for (i = 0; i < j; i++) {
-			if (v[i].r->n_sha256)
+			if (v[i].r->n_sha256 || v[i].r->n_signed_by || v[i].r->manifest)
 				continue;
 			if (after_canon && !v[i].changed && !v[j].changed)
 				continue;
@@ -841,6 +1614,8 @@ static void read_policy(const config_t *cfg, struct dlg_policy *p, struct dlg_di
 		    DLG_POLICY_VERSION);
 	if (!t.default_)
 		ERR(d, 0, "default is missing: add default = \"deny\"; (or \"allow\")");
+	if (t.keys_setting)
+		read_keys(d, t.keys_setting, p);
 	if (t.rules_setting && config_setting_length(t.rules_setting) > 0) {
 		valid = calloc((size_t)config_setting_length(t.rules_setting), sizeof *valid);
 		if (!valid) {
@@ -851,6 +1626,7 @@ static void read_policy(const config_t *cfg, struct dlg_policy *p, struct dlg_di
 		check_valid_rules(d, p, valid);
 		free(valid);
 	}
+	warn_unused_keys(d, p);
 	if (!t.rules_setting && !t.rules && p->default_action == DLG_ACTION_ALLOW)
 		WARN(d, t.default_line, "policy allows everything: there are no rules and "
 		     "default = \"allow\"");
@@ -936,95 +1712,6 @@ end:
 	return p;
 }
 
-static const char *file_kind(mode_t m)
-{
-	if (S_ISFIFO(m))
-		return "a FIFO";
-	if (S_ISCHR(m))
-		return "a character device";
-	if (S_ISBLK(m))
-		return "a block device";
-	if (S_ISSOCK(m))
-		return "a socket";
-	return "a special file";
-}
-
-/* Reads a regular file into a NUL-terminated buffer. Refuses anything else
- * before opening it (a FIFO or device must never block or be touched), and
- * re-checks the opened fd in case the path changed in between. */
-static char *slurp(const char *path, size_t *out_len, struct dlg_diags *d)
-{
-	struct stat st;
-	char *buf = NULL, *nb;
-	size_t len = 0, cap;
-	int fd = -1;
-
-	if (stat(path, &st) != 0) {
-		ERR(d, 0, "cannot read policy: %s", strerror(errno));
-		return NULL;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		ERR(d, 0, "cannot read policy: it is a directory");
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ERR(d, 0, "cannot read policy: it is %s, not a regular file", file_kind(st.st_mode));
-		return NULL;
-	}
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		ERR(d, 0, "cannot read policy: %s", strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		ERR(d, 0, "cannot read policy: it changed while being opened");
-		goto fail;
-	}
-	if ((unsigned long long)st.st_size > CONF_MAX_BYTES)
-		goto too_big;
-	/* One spare byte beyond st_size notices a file that grew meanwhile. */
-	cap = (size_t)st.st_size + 2;
-	buf = malloc(cap);
-	if (!buf)
-		goto oom;
-	for (;;) {
-		ssize_t r;
-
-		if (len > CONF_MAX_BYTES)
-			goto too_big;
-		if (len == cap - 1) {
-			cap = cap > CONF_MAX_BYTES / 2 ? CONF_MAX_BYTES + 2 : cap * 2;
-			nb = realloc(buf, cap);
-			if (!nb)
-				goto oom;
-			buf = nb;
-		}
-		r = read(fd, buf + len, cap - 1 - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			ERR(d, 0, "cannot read policy: %s", strerror(errno));
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*out_len = len;
-	return buf;
-too_big:
-	ERR(d, 0, "policy is larger than %zu MiB", CONF_MAX_BYTES >> 20);
-	goto fail;
-oom:
-	ERR(d, 0, "out of memory");
-fail:
-	free(buf);
-	close(fd);
-	return NULL;
-}
-
 /* libconfig reads text up to the first NUL: anything after it would be
  * silently ignored. */
 static bool reject_nul(const char *buf, size_t len, struct dlg_diags *d)
@@ -1045,11 +1732,13 @@ struct dlg_policy *dlg_policy_parse_file(const char *path, struct dlg_diags *d)
 {
 	struct dlg_policy *p = NULL;
 	size_t len = 0;
-	char *text;
+	char *text, why[256];
 
-	text = slurp(path, &len, d);
-	if (!text)
+	text = slurp(path, &len, why, sizeof why);
+	if (!text) {
+		ERR(d, 0, "cannot read policy: %s", why);
 		return NULL;
+	}
 	if (reject_nul(text, len, d))
 		p = dlg_policy_parse_string(text, path, d);
 	free(text);
@@ -1095,6 +1784,52 @@ static bool canon_one(struct dlg_diags *d, const struct dlg_rule *r, size_t no,
 	return changed;
 }
 
+/* Manifest entries name files by whatever absolute spelling the tool that
+ * wrote them used; the guard compares canonical paths. Missing files are
+ * kept as written and counted in one warning per manifest. */
+static void canon_manifest(struct dlg_diags *d, const struct dlg_rule *r, size_t no)
+{
+	struct dlg_manifest *m = r->manifest;
+	const char *first_missing = NULL;
+	size_t missing = 0;
+	qbuf q, q2;
+
+	for (size_t i = 0; i < m->n_entries; i++) {
+		char *real = realpath(m->entries[i].path, NULL);
+
+		if (!real) {
+			if (!missing++)
+				first_missing = m->entries[i].path;
+			continue;
+		}
+		if (strcmp(real, m->entries[i].path) == 0) {
+			free(real);
+			continue;
+		}
+		free(m->entries[i].path);
+		m->entries[i].path = real;
+	}
+	if (missing)
+		WARN(d, r->line, "rule %zu: %zu of %zu files listed in manifest %s do not exist "
+		     "or cannot be resolved (first: %s); kept as written", no, missing,
+		     m->n_entries, quote(&q, m->path), quote(&q2, first_missing));
+	qsort(m->entries, m->n_entries, sizeof *m->entries, entry_qsort_cmp);
+}
+
+static void canon_sig_dir(struct dlg_diags *d, struct dlg_policy *p)
+{
+	char *real = realpath(p->sig_dir, NULL);
+	qbuf q;
+
+	if (!real) {
+		WARN(d, 0, "signatures.dir %s %s; kept as written", quote(&q, p->sig_dir),
+		     errno == ENOENT ? "does not exist" : "cannot be resolved");
+		return;
+	}
+	free(p->sig_dir);
+	p->sig_dir = real;
+}
+
 void dlg_policy_canonicalize(struct dlg_policy *p, struct dlg_diags *d)
 {
 	struct item *v;
@@ -1103,6 +1838,11 @@ void dlg_policy_canonicalize(struct dlg_policy *p, struct dlg_diags *d)
 
 	if (!p)
 		return;
+	if (p->sig_dir)
+		canon_sig_dir(d, p);
+	for (i = 0; i < p->n_rules; i++)
+		if (p->rules[i].manifest)
+			canon_manifest(d, &p->rules[i], i + 1);
 	v = calloc(p->n_rules ? p->n_rules : 1, sizeof *v);
 	for (i = 0; i < p->n_rules; i++) {
 		struct dlg_rule *r = &p->rules[i];

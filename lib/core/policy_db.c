@@ -1,11 +1,14 @@
 /* Compiled policy: a little-endian, fixed-record file (docs/compiled-format.md).
  *
- * Ordered first-match rules and per-rule sorted digest slices are arrays, so
- * the file is arrays: a header, the rule records, the digests, a string pool.
- * Opening checks every bound once, in O(n_rules); digests are never scanned,
- * so a policy with a million hashes maps as fast as an empty one. Lookups
- * re-check the few bounds they use, so even bytes changed under a live
- * mapping cannot send a read outside it. */
+ * Ordered first-match rules, per-rule sorted digest slices, the policy's
+ * public keys, per-rule signed_by key lists and per-rule slices of embedded
+ * manifest entries are arrays, so the file is arrays: a header, the tables
+ * end to end, a byte blob (key DER, manifest signatures), a string pool.
+ * Opening checks every bound once, in O(rules + keys + manifests + key
+ * references); digests and manifest entries are never scanned, so a policy
+ * with a million hashes maps as fast as an empty one. Lookups re-check the
+ * few bounds they use, so even bytes changed under a live mapping cannot
+ * send a read outside it. */
 #include "policy_db.h"
 
 #include <errno.h>
@@ -20,13 +23,18 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "sig.h"
 
 #define DB_MAGIC "DLGUARD"      /* 7 chars + NUL = 8 bytes */
 #define DB_MAGIC_LEN 8
-#define DB_VERSION 1
-#define DB_HEADER_SIZE 96
-#define DB_RULE_SIZE 32
+#define DB_VERSION 2
+#define DB_HEADER_SIZE 128
+#define DB_RULE_SIZE 48
 #define DB_DIGEST_SIZE DLG_SHA256_LEN
+#define DB_KEY_SIZE 16
+#define DB_KEYREF_SIZE 4
+#define DB_MANIFEST_SIZE 64
+#define DB_ENTRY_SIZE (4 + DLG_SHA256_LEN)
 #define DB_NONE UINT32_MAX
 #define DB_MAX_SIZE ((uint64_t)1 << 30)
 
@@ -34,7 +42,7 @@
 #define DB_FLAG_STDERR 2u
 #define DB_FLAGS_KNOWN (DB_FLAG_SYSLOG | DB_FLAG_STDERR)
 
-/* Header field offsets. */
+/* Header field offsets. Format 1 fields keep their places. */
 enum {
 	H_MAGIC = 0,
 	H_VERSION = 8,
@@ -51,7 +59,18 @@ enum {
 	H_DIGESTS_OFF = 56,
 	H_STRINGS_OFF = 60,
 	H_STRINGS_LEN = 64,
-	H_RESERVED = 68,        /* zero up to DB_HEADER_SIZE */
+	H_N_KEYS = 68,
+	H_KEYS_OFF = 72,
+	H_N_KEYREFS = 76,
+	H_KEYREFS_OFF = 80,
+	H_N_MANIFESTS = 84,
+	H_MANIFESTS_OFF = 88,
+	H_N_ENTRIES = 92,
+	H_ENTRIES_OFF = 96,
+	H_BLOB_OFF = 100,
+	H_BLOB_LEN = 104,
+	H_SIG_DIR = 108,
+	H_RESERVED = 112,       /* zero up to DB_HEADER_SIZE */
 };
 
 /* Rule record field offsets. */
@@ -63,7 +82,36 @@ enum {
 	R_EXE = 16,
 	R_FIRST = 20,
 	R_COUNT = 24,
-	R_RESERVED = 28,
+	R_KEYS_FIRST = 28,
+	R_KEYS_COUNT = 32,
+	R_MANIFEST = 36,
+	R_RESERVED = 40,        /* zero up to DB_RULE_SIZE */
+};
+
+/* Key record field offsets. */
+enum {
+	K_NAME = 0,
+	K_TYPE = 4,
+	K_DER_OFF = 8,
+	K_DER_LEN = 12,
+};
+
+/* Manifest record field offsets. */
+enum {
+	M_PATH = 0,
+	M_KEY = 4,
+	M_SIG_OFF = 8,
+	M_SIG_LEN = 12,
+	M_FIRST = 16,
+	M_COUNT = 20,
+	M_SHA256 = 24,
+	M_RESERVED = 56,        /* zero up to DB_MANIFEST_SIZE */
+};
+
+/* Manifest entry field offsets. */
+enum {
+	E_PATH = 0,
+	E_SHA256 = 4,
 };
 
 /* Reasons are built in v->reason; hashing errors need a little room too. */
@@ -178,6 +226,13 @@ static int check_header(const unsigned char *h, size_t len, char *err, size_t er
 	uint32_t v;
 	uint64_t total;
 
+	/* The version sits at the same place in every format: read it first so
+	 * an old file gets a message that says what to do. */
+	if (len >= H_VERSION + 4 && memcmp(h + H_MAGIC, DB_MAGIC, DB_MAGIC_LEN) == 0 &&
+	    get32(h + H_VERSION) == 1) {
+		set_err(err, errlen, "format version 1 is not supported by this dlguard; recompile");
+		return -1;
+	}
 	if (len < DB_HEADER_SIZE) {
 		set_err(err, errlen, "file size %zu is smaller than the header (%d bytes)",
 			len, DB_HEADER_SIZE);
@@ -212,12 +267,26 @@ static int check_header(const unsigned char *h, size_t len, char *err, size_t er
 	return 0;
 }
 
+/* An optional absolute path in the pool: log file, signature dir. */
+static int check_abs_str(const struct dlg_db *db, uint32_t off, const char *what,
+			 const char **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	if (off == DB_NONE)
+		return 0;
+	*out = pool_str(db, off, NULL);
+	if (!*out || (*out)[0] != '/') {
+		set_err(err, errlen, "%s offset %u out of range or not absolute", what, off);
+		return -1;
+	}
+	return 0;
+}
+
 static int check_settings(struct dlg_db *db, const unsigned char *h, char *err, size_t errlen)
 {
 	uint32_t mode = get32(h + H_MODE);
 	uint32_t def = get32(h + H_DEFAULT);
 	uint32_t flags = get32(h + H_FLAGS);
-	uint32_t log_off = get32(h + H_LOG_FILE);
 	uint32_t src_off = get32(h + H_SOURCE);
 
 	if (!mode_ok(mode)) {
@@ -236,15 +305,9 @@ static int check_settings(struct dlg_db *db, const unsigned char *h, char *err, 
 	db->default_action = (enum dlg_action)def;
 	db->log_syslog = (flags & DB_FLAG_SYSLOG) != 0;
 	db->log_stderr = (flags & DB_FLAG_STDERR) != 0;
-	db->log_file = NULL;
-	if (log_off != DB_NONE) {
-		db->log_file = pool_str(db, log_off, NULL);
-		if (!db->log_file || db->log_file[0] != '/') {
-			set_err(err, errlen, "log file offset %u out of range or not absolute",
-				log_off);
-			return -1;
-		}
-	}
+	if (check_abs_str(db, get32(h + H_LOG_FILE), "log file", &db->log_file, err, errlen) ||
+	    check_abs_str(db, get32(h + H_SIG_DIR), "signature dir", &db->sig_dir, err, errlen))
+		return -1;
 	db->source = pool_str(db, src_off, NULL);
 	if (!db->source) {
 		set_err(err, errlen, "source offset %u out of range", src_off);
@@ -275,6 +338,47 @@ static int check_rule_str(const struct dlg_db *db, uint32_t i, const unsigned ch
 	return 0;
 }
 
+static bool slice_ok(uint64_t first, uint64_t count, uint64_t n)
+{
+	return first <= n && count <= n - first;
+}
+
+static bool reserved_zero(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* signed_by and manifest: the slice, the index, and what a manifest rule
+ * must (signed_by) and must not (path, sha256) have. */
+static int check_rule_sig(const struct dlg_db *db, uint32_t i, const unsigned char *r,
+			  char *err, size_t errlen)
+{
+	uint32_t kfirst = get32(r + R_KEYS_FIRST), kcount = get32(r + R_KEYS_COUNT);
+	uint32_t m = get32(r + R_MANIFEST);
+
+	if (!slice_ok(kfirst, kcount, db->n_keyrefs)) {
+		set_err(err, errlen, "rule %u: signed_by slice %u+%u out of range of %u key "
+			"references", i + 1, kfirst, kcount, db->n_keyrefs);
+		return -1;
+	}
+	if (m == DB_NONE)
+		return 0;
+	if (m >= db->n_manifests) {
+		set_err(err, errlen, "rule %u: manifest %u out of range of %u manifests", i + 1, m,
+			db->n_manifests);
+		return -1;
+	}
+	if (kcount == 0 || get32(r + R_PATH) != DB_NONE || get32(r + R_COUNT) != 0) {
+		set_err(err, errlen, "rule %u: manifest rule without signed_by, or with path or "
+			"sha256", i + 1);
+		return -1;
+	}
+	return 0;
+}
+
 static int check_rule(const struct dlg_db *db, uint32_t i, char *err, size_t errlen)
 {
 	const unsigned char *r = db->rules + (size_t)i * DB_RULE_SIZE;
@@ -290,63 +394,203 @@ static int check_rule(const struct dlg_db *db, uint32_t i, char *err, size_t err
 	    check_rule_str(db, i, r, R_DIR, "dir", err, errlen) ||
 	    check_rule_str(db, i, r, R_EXE, "exe", err, errlen))
 		return -1;
-	if (first > db->n_digests || count > db->n_digests - first) {
+	if (!slice_ok(first, count, db->n_digests)) {
 		set_err(err, errlen, "rule %u: digest slice %llu+%llu out of range of %u digests",
 			i + 1, (unsigned long long)first, (unsigned long long)count,
 			db->n_digests);
 		return -1;
 	}
+	if (check_rule_sig(db, i, r, err, errlen))
+		return -1;
 	if (get32(r + R_PATH) == DB_NONE && get32(r + R_DIR) == DB_NONE &&
-	    get32(r + R_EXE) == DB_NONE && count == 0) {
+	    get32(r + R_EXE) == DB_NONE && count == 0 && get32(r + R_KEYS_COUNT) == 0 &&
+	    get32(r + R_MANIFEST) == DB_NONE) {
 		set_err(err, errlen, "rule %u: no condition", i + 1);
 		return -1;
 	}
-	if (get32(r + R_RESERVED) != 0) {
+	if (!reserved_zero(r + R_RESERVED, DB_RULE_SIZE - R_RESERVED)) {
 		set_err(err, errlen, "rule %u: reserved field is not zero", i + 1);
 		return -1;
 	}
 	return 0;
 }
 
+static bool key_type_ok(uint32_t t)
+{
+	return t >= DLG_KEY_ED25519 && t <= DLG_KEY_RSA_PSS;
+}
+
+static int check_key(const struct dlg_db *db, uint32_t i, char *err, size_t errlen)
+{
+	const unsigned char *k = db->keys + (size_t)i * DB_KEY_SIZE;
+	const char *name = pool_str(db, get32(k + K_NAME), NULL);
+	uint32_t type = get32(k + K_TYPE);
+	uint32_t off = get32(k + K_DER_OFF), len = get32(k + K_DER_LEN);
+
+	if (!name || !name[0]) {
+		set_err(err, errlen, "key %u: name offset out of range or empty", i + 1);
+		return -1;
+	}
+	if (!key_type_ok(type)) {
+		set_err(err, errlen, "key %u: bad key type %u", i + 1, type);
+		return -1;
+	}
+	if (len == 0 || len > DLG_KEY_DER_MAX || !slice_ok(off, len, db->blob_len)) {
+		set_err(err, errlen, "key %u: DER %u+%u out of range (blob %u bytes, at most %d)",
+			i + 1, off, len, db->blob_len, DLG_KEY_DER_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_manifest(const struct dlg_db *db, uint32_t i, char *err, size_t errlen)
+{
+	const unsigned char *m = db->manifests + (size_t)i * DB_MANIFEST_SIZE;
+	const char *path = pool_str(db, get32(m + M_PATH), NULL);
+	uint32_t key = get32(m + M_KEY);
+	uint32_t off = get32(m + M_SIG_OFF), len = get32(m + M_SIG_LEN);
+
+	if (!path || path[0] != '/') {
+		set_err(err, errlen, "manifest %u: path offset out of range or not absolute", i + 1);
+		return -1;
+	}
+	if (key >= db->n_keys) {
+		set_err(err, errlen, "manifest %u: key %u out of range of %u keys", i + 1, key,
+			db->n_keys);
+		return -1;
+	}
+	if (len == 0 || len > DLG_SIG_MAX || !slice_ok(off, len, db->blob_len)) {
+		set_err(err, errlen, "manifest %u: signature %u+%u out of range (blob %u bytes, "
+			"at most %d)", i + 1, off, len, db->blob_len, DLG_SIG_MAX);
+		return -1;
+	}
+	if (!slice_ok(get32(m + M_FIRST), get32(m + M_COUNT), db->n_entries)) {
+		set_err(err, errlen, "manifest %u: entry slice %u+%u out of range of %u entries",
+			i + 1, get32(m + M_FIRST), get32(m + M_COUNT), db->n_entries);
+		return -1;
+	}
+	if (!reserved_zero(m + M_RESERVED, DB_MANIFEST_SIZE - M_RESERVED)) {
+		set_err(err, errlen, "manifest %u: reserved field is not zero", i + 1);
+		return -1;
+	}
+	return 0;
+}
+
+/* Every record of the small tables; digests and manifest entries are only
+ * ever read through bounds-checked lookups. */
+static int check_records(const struct dlg_db *db, char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < db->n_keys; i++)
+		if (check_key(db, i, err, errlen))
+			return -1;
+	for (uint32_t i = 0; i < db->n_keyrefs; i++) {
+		uint32_t k = get32(db->keyrefs + (size_t)i * DB_KEYREF_SIZE);
+
+		if (k >= db->n_keys) {
+			set_err(err, errlen, "key reference %u: key %u out of range of %u keys",
+				i + 1, k, db->n_keys);
+			return -1;
+		}
+	}
+	for (uint32_t i = 0; i < db->n_manifests; i++)
+		if (check_manifest(db, i, err, errlen))
+			return -1;
+	for (uint32_t i = 0; i < db->n_rules; i++)
+		if (check_rule(db, i, err, errlen))
+			return -1;
+	return 0;
+}
+
+/* The tables, in file order. */
+enum { T_RULES, T_DIGESTS, T_KEYS, T_KEYREFS, T_MANIFESTS, T_ENTRIES, T_BLOB, T_STRINGS, T_N };
+
+static const struct table_def {
+	const char *name;
+	int off_field, count_field;
+	uint32_t size;
+} TABLES[T_N] = {
+	{ "rules", H_RULES_OFF, H_N_RULES, DB_RULE_SIZE },
+	{ "digests", H_DIGESTS_OFF, H_N_DIGESTS, DB_DIGEST_SIZE },
+	{ "keys", H_KEYS_OFF, H_N_KEYS, DB_KEY_SIZE },
+	{ "key references", H_KEYREFS_OFF, H_N_KEYREFS, DB_KEYREF_SIZE },
+	{ "manifests", H_MANIFESTS_OFF, H_N_MANIFESTS, DB_MANIFEST_SIZE },
+	{ "manifest entries", H_ENTRIES_OFF, H_N_ENTRIES, DB_ENTRY_SIZE },
+	{ "blob", H_BLOB_OFF, H_BLOB_LEN, 1 },
+	{ "strings", H_STRINGS_OFF, H_STRINGS_LEN, 1 },
+};
+
+static void not_contiguous(const uint64_t *off, const uint64_t *end, size_t len, char *err,
+			   size_t errlen)
+{
+	size_t o;
+	int n;
+
+	if (!err || !errlen)
+		return;
+	n = snprintf(err, errlen, "tables not contiguous:");
+	o = n < 0 ? 0 : (size_t)n;
+	for (int i = 0; i < T_N && o < errlen; i++) {
+		n = snprintf(err + o, errlen - o, " %s %llu-%llu,", TABLES[i].name,
+			     (unsigned long long)off[i], (unsigned long long)end[i]);
+		o += n < 0 ? 0 : (size_t)n;
+	}
+	if (o < errlen)
+		snprintf(err + o, errlen - o, " file size %zu", len);
+}
+
 static int check_tables(struct dlg_db *db, const unsigned char *h, size_t len,
 			char *err, size_t errlen)
 {
-	uint64_t r_off = get32(h + H_RULES_OFF), r_end;
-	uint64_t d_off = get32(h + H_DIGESTS_OFF), d_end;
-	uint64_t s_off = get32(h + H_STRINGS_OFF), s_end;
-	uint32_t n_rules = get32(h + H_N_RULES);
-	uint32_t n_digests = get32(h + H_N_DIGESTS);
-	uint32_t s_len = get32(h + H_STRINGS_LEN);
+	uint64_t off[T_N], end[T_N], count[T_N];
+	uint64_t at = DB_HEADER_SIZE;
+	bool contiguous = true;
 
-	if (check_table("rules", r_off, n_rules, DB_RULE_SIZE, len, &r_end, err, errlen) ||
-	    check_table("digests", d_off, n_digests, DB_DIGEST_SIZE, len, &d_end, err, errlen) ||
-	    check_table("strings", s_off, s_len, 1, len, &s_end, err, errlen))
-		return -1;
-	if (overlap(r_off, r_end, d_off, d_end) || overlap(r_off, r_end, s_off, s_end) ||
-	    overlap(d_off, d_end, s_off, s_end)) {
-		set_err(err, errlen, "tables overlap");
-		return -1;
+	for (int i = 0; i < T_N; i++) {
+		off[i] = get32(h + TABLES[i].off_field);
+		count[i] = get32(h + TABLES[i].count_field);
+		if (check_table(TABLES[i].name, off[i], count[i], TABLES[i].size, len, &end[i],
+				err, errlen))
+			return -1;
 	}
-	if (s_len == 0 || h[s_end - 1] != '\0') {
+	for (int i = 0; i < T_N; i++) {
+		for (int j = i + 1; j < T_N; j++) {
+			if (overlap(off[i], end[i], off[j], end[j])) {
+				set_err(err, errlen, "tables overlap: %s and %s", TABLES[i].name,
+					TABLES[j].name);
+				return -1;
+			}
+		}
+	}
+	if (count[T_STRINGS] == 0 || h[end[T_STRINGS] - 1] != '\0') {
 		set_err(err, errlen, "string pool is not NUL-terminated");
 		return -1;
 	}
 	/* The writer lays the tables end to end; anything else means a count or
 	 * an offset changed, e.g. one bit silently dropping the last rules. */
-	if (r_off != DB_HEADER_SIZE || d_off != r_end || s_off != d_end || s_end != len) {
-		set_err(err, errlen, "tables not contiguous: rules %llu-%llu, digests %llu-%llu, "
-			"strings %llu-%llu, file size %zu", (unsigned long long)r_off,
-			(unsigned long long)r_end, (unsigned long long)d_off,
-			(unsigned long long)d_end, (unsigned long long)s_off,
-			(unsigned long long)s_end, len);
+	for (int i = 0; i < T_N; i++) {
+		contiguous &= off[i] == at;
+		at = end[i];
+	}
+	if (!contiguous || at != len) {
+		not_contiguous(off, end, len, err, errlen);
 		return -1;
 	}
-	db->n_rules = n_rules;
-	db->n_digests = n_digests;
-	db->rules = h + r_off;
-	db->digests = h + d_off;
-	db->strings = (const char *)h + s_off;
-	db->strings_len = s_len;
+	db->n_rules = (uint32_t)count[T_RULES];
+	db->n_digests = (uint32_t)count[T_DIGESTS];
+	db->n_keys = (uint32_t)count[T_KEYS];
+	db->n_keyrefs = (uint32_t)count[T_KEYREFS];
+	db->n_manifests = (uint32_t)count[T_MANIFESTS];
+	db->n_entries = (uint32_t)count[T_ENTRIES];
+	db->rules = h + off[T_RULES];
+	db->digests = h + off[T_DIGESTS];
+	db->keys = h + off[T_KEYS];
+	db->keyrefs = h + off[T_KEYREFS];
+	db->manifests = h + off[T_MANIFESTS];
+	db->entries = h + off[T_ENTRIES];
+	db->blob = h + off[T_BLOB];
+	db->blob_len = (uint32_t)count[T_BLOB];
+	db->strings = (const char *)h + off[T_STRINGS];
+	db->strings_len = (uint32_t)count[T_STRINGS];
 	return 0;
 }
 
@@ -362,12 +606,8 @@ int dlg_db_open_mem(struct dlg_db *db, const void *buf, size_t len, char *err, s
 		return -1;
 	}
 	if (check_header(h, len, err, errlen) || check_tables(&tmp, h, len, err, errlen) ||
-	    check_settings(&tmp, h, err, errlen))
+	    check_settings(&tmp, h, err, errlen) || check_records(&tmp, err, errlen))
 		return -1;
-	for (uint32_t i = 0; i < tmp.n_rules; i++) {
-		if (check_rule(&tmp, i, err, errlen))
-			return -1;
-	}
 	tmp.base = h;
 	tmp.len = len;
 	*db = tmp;
@@ -434,8 +674,25 @@ void dlg_db_close(struct dlg_db *db)
 /* One decoded rule record; its strings are bounded within the pool. */
 struct rule {
 	uint32_t action, line, first, count;
+	uint32_t kfirst, kcount;        /* signed_by slice of the key references */
+	uint32_t manifest;              /* DB_NONE or a manifest index */
 	const char *path, *dir, *exe;
 	size_t dir_len;
+};
+
+/* A decoded key; der lies inside the blob. */
+struct key {
+	const char *name;
+	enum dlg_key_type type;
+	const unsigned char *der;
+	size_t der_len;
+};
+
+/* A decoded manifest record. */
+struct manifest {
+	const char *path;
+	uint32_t key, first, count, sig_len;
+	const unsigned char *sha256, *sig;
 };
 
 static bool load_str(const struct dlg_db *db, const unsigned char *r, int field,
@@ -460,13 +717,73 @@ static bool load_rule(const struct dlg_db *db, uint32_t i, struct rule *rl)
 	rl->line = get32(r + R_LINE);
 	rl->first = get32(r + R_FIRST);
 	rl->count = get32(r + R_COUNT);
+	rl->kfirst = get32(r + R_KEYS_FIRST);
+	rl->kcount = get32(r + R_KEYS_COUNT);
+	rl->manifest = get32(r + R_MANIFEST);
 	rl->dir_len = 0;
-	if (!action_ok(rl->action) || rl->first > db->n_digests ||
-	    rl->count > db->n_digests - rl->first)
+	if (!action_ok(rl->action) || !slice_ok(rl->first, rl->count, db->n_digests) ||
+	    !slice_ok(rl->kfirst, rl->kcount, db->n_keyrefs) ||
+	    (rl->manifest != DB_NONE && rl->manifest >= db->n_manifests))
 		return false;
 	return load_str(db, r, R_PATH, &rl->path, NULL) &&
 	       load_str(db, r, R_DIR, &rl->dir, &rl->dir_len) &&
 	       load_str(db, r, R_EXE, &rl->exe, NULL);
+}
+
+static bool load_key(const struct dlg_db *db, uint32_t i, struct key *k)
+{
+	const unsigned char *r;
+	uint32_t off, len, type;
+
+	if (i >= db->n_keys)
+		return false;
+	r = db->keys + (size_t)i * DB_KEY_SIZE;
+	type = get32(r + K_TYPE);
+	off = get32(r + K_DER_OFF);
+	len = get32(r + K_DER_LEN);
+	k->name = pool_str(db, get32(r + K_NAME), NULL);
+	if (!k->name || !key_type_ok(type) || len == 0 || !slice_ok(off, len, db->blob_len))
+		return false;
+	k->type = (enum dlg_key_type)type;
+	k->der = db->blob + off;
+	k->der_len = len;
+	return true;
+}
+
+static bool load_manifest(const struct dlg_db *db, uint32_t i, struct manifest *m)
+{
+	const unsigned char *r;
+	uint32_t off;
+
+	if (i >= db->n_manifests)
+		return false;
+	r = db->manifests + (size_t)i * DB_MANIFEST_SIZE;
+	m->path = pool_str(db, get32(r + M_PATH), NULL);
+	m->key = get32(r + M_KEY);
+	off = get32(r + M_SIG_OFF);
+	m->sig_len = get32(r + M_SIG_LEN);
+	m->first = get32(r + M_FIRST);
+	m->count = get32(r + M_COUNT);
+	m->sha256 = r + M_SHA256;
+	if (!m->path || !slice_ok(off, m->sig_len, db->blob_len) ||
+	    !slice_ok(m->first, m->count, db->n_entries))
+		return false;
+	m->sig = db->blob + off;
+	return true;
+}
+
+/* Key index j of a rule's signed_by list (the slice was checked). */
+static uint32_t rule_key(const struct dlg_db *db, const struct rule *rl, uint32_t j)
+{
+	return get32(db->keyrefs + ((size_t)rl->kfirst + j) * DB_KEYREF_SIZE);
+}
+
+/* The name of key i for messages and events; "?" if the record is bad. */
+static const char *key_name(const struct dlg_db *db, uint32_t i)
+{
+	struct key k;
+
+	return load_key(db, i, &k) ? k.name : "?";
 }
 
 /* Strictly below: "/opt/a" holds "/opt/a/x" but neither "/opt/a" nor
@@ -497,6 +814,33 @@ static bool digest_in(const struct dlg_db *db, uint32_t first, uint32_t count,
 			lo = mid + 1;
 	}
 	return false;
+}
+
+/* The path of manifest entry e; "" when its offset is bad (then it matches
+ * no absolute path, and the search stays in bounds). */
+static const char *entry_path(const struct dlg_db *db, uint32_t e)
+{
+	const char *s = pool_str(db, get32(db->entries + (size_t)e * DB_ENTRY_SIZE + E_PATH), NULL);
+
+	return s ? s : "";
+}
+
+/* First entry of the slice whose path is not below path (entries are
+ * sorted by path, then digest): O(log n). */
+static uint32_t entry_lower_bound(const struct dlg_db *db, const struct manifest *m,
+				  const char *path)
+{
+	uint32_t lo = 0, hi = m->count;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(entry_path(db, m->first + mid), path) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /* Appends to a fixed buffer; on overflow the text ends in "..." so a cut
@@ -542,9 +886,259 @@ static void text_init(struct text *t, char *buf, size_t size)
 	buf[0] = '\0';
 }
 
-static enum dlg_action verdict_rule(struct dlg_verdict *v, uint32_t index,
-				    const struct rule *rl)
+/* What a signature or manifest condition found, ranked by how much it
+ * tells: when no rule matches, the highest-ranked failure is reported. */
+enum ev_rank {
+	EV_NONE,
+	EV_NOT_LISTED,          /* manifest: the path is not in it */
+	EV_MISSING,             /* no .sig file */
+	EV_MISMATCH,            /* manifest: listed with another digest */
+	EV_UNREADABLE,          /* .sig is a FIFO, too large, unreadable */
+	EV_ERROR,               /* the check itself failed (libcrypto, I/O) */
+	EV_INVALID,             /* no key of the policy verifies it */
+	EV_UNTRUSTED,           /* another key of the policy verifies it */
+	EV_TRUSTED,
+};
+
+static const char *const EV_STATUS[] = {
+	"", "not listed", "missing", "hash mismatch", "unreadable", "error", "invalid",
+	"untrusted key", "trusted",
+};
+
+struct evidence {
+	enum ev_rank rank;
+	bool exists, valid;
+	uint32_t key;           /* the key that verified (trusted or not), or DB_NONE */
+	char detail[200];       /* "signature: missing /x.so.sig", for reasons */
+};
+
+static void ev_set(struct evidence *ev, enum ev_rank rank, bool exists, bool valid,
+		   uint32_t key, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void ev_set(struct evidence *ev, enum ev_rank rank, bool exists, bool valid,
+		   uint32_t key, const char *fmt, ...)
 {
+	va_list ap;
+	int n;
+
+	ev->rank = rank;
+	ev->exists = exists;
+	ev->valid = valid;
+	ev->key = key;
+	va_start(ap, fmt);
+	n = vsnprintf(ev->detail, sizeof ev->detail, fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof ev->detail)
+		memcpy(ev->detail + sizeof ev->detail - 4, "...", 4);
+}
+
+static void ev_keep_best(struct evidence *best, const struct evidence *ev)
+{
+	if (ev->rank > best->rank)
+		*best = *ev;
+}
+
+/* The subject's dll.code_signature.* fields. */
+static void put_evidence(const struct dlg_db *db, struct dlg_subject *s,
+			 const struct evidence *ev)
+{
+	s->sig_checked = true;
+	s->sig_exists = ev->exists;
+	s->sig_valid = ev->valid;
+	s->sig_trusted = ev->rank == EV_TRUSTED;
+	snprintf(s->sig_status, sizeof s->sig_status, "%s", EV_STATUS[ev->rank]);
+	snprintf(s->sig_key, sizeof s->sig_key, "%s",
+		 ev->key == DB_NONE ? "" : key_name(db, ev->key));
+}
+
+/* Verification results per signature file and key, so several signed_by
+ * rules on one subject read the library once per key at most. */
+#define MEMO_KEYS 32
+enum { MEMO_UNKNOWN, MEMO_VALID, MEMO_INVALID, MEMO_ERROR };
+
+struct sig_memo {
+	unsigned char res[2][MEMO_KEYS];
+	char err[96];           /* why the last check could not be made */
+};
+
+static enum dlg_sig_result verify_key(const struct dlg_db *db, struct sig_memo *memo, int c,
+				      uint32_t k, int fd, const unsigned char *sig,
+				      size_t sig_len)
+{
+	static const enum dlg_sig_result from_memo[] = {
+		DLG_SIG_ERROR, DLG_SIG_VALID, DLG_SIG_INVALID, DLG_SIG_ERROR,
+	};
+	enum dlg_sig_result r;
+	struct key key;
+
+	if (k < MEMO_KEYS && memo->res[c][k] != MEMO_UNKNOWN)
+		return from_memo[memo->res[c][k]];
+	if (!load_key(db, k, &key)) {
+		snprintf(memo->err, sizeof memo->err, "compiled policy changed while mapped");
+		return DLG_SIG_ERROR;
+	}
+	r = dlg_sig_verify_fd(fd, sig, sig_len, key.der, key.der_len, key.type, memo->err,
+			      sizeof memo->err);
+	if (k < MEMO_KEYS)
+		memo->res[c][k] = r == DLG_SIG_VALID ? MEMO_VALID
+				  : r == DLG_SIG_INVALID ? MEMO_INVALID : MEMO_ERROR;
+	return r;
+}
+
+static bool rule_lists(const struct dlg_db *db, const struct rule *rl, uint32_t k)
+{
+	for (uint32_t j = 0; j < rl->kcount; j++)
+		if (rule_key(db, rl, j) == k)
+			return true;
+	return false;
+}
+
+/* One signature file: trusted when a key of the rule verifies it; else
+ * "untrusted key" when another key of the policy does; else invalid, or
+ * error when no check could be made at all. */
+static void sig_file_eval(const struct dlg_db *db, const struct rule *rl, uint32_t index,
+			  const struct dlg_subject *s, struct sig_memo *memo, int c,
+			  const char *path, unsigned char *sig, struct evidence *ev)
+{
+	bool invalid = false;
+	size_t len = 0;
+	char err[128];
+
+	err[0] = '\0';
+	if (dlg_sig_read_file(path, sig, DLG_SIG_MAX, &len, err, sizeof err) != 0) {
+		if (strcmp(err, DLG_SIG_REASON_MISSING) == 0)
+			ev_set(ev, EV_MISSING, false, false, DB_NONE, "signature: missing %s", path);
+		else
+			ev_set(ev, EV_UNREADABLE, true, false, DB_NONE,
+			       "signature: unreadable %s (%s)", path, err);
+		return;
+	}
+	for (uint32_t j = 0; j < rl->kcount; j++) {
+		uint32_t k = rule_key(db, rl, j);
+		enum dlg_sig_result r = verify_key(db, memo, c, k, s->fd, sig, len);
+
+		if (r == DLG_SIG_VALID) {
+			ev_set(ev, EV_TRUSTED, true, true, k, "signature: trusted %s", path);
+			return;
+		}
+		invalid |= r == DLG_SIG_INVALID;
+	}
+	for (uint32_t k = 0; k < db->n_keys; k++) {
+		if (rule_lists(db, rl, k))
+			continue;
+		if (verify_key(db, memo, c, k, s->fd, sig, len) == DLG_SIG_VALID) {
+			ev_set(ev, EV_UNTRUSTED, true, true, k,
+			       "signature: key %s, which rule %u does not trust, signed %s",
+			       key_name(db, k), index + 1, path);
+			return;
+		}
+	}
+	if (invalid)
+		ev_set(ev, EV_INVALID, true, false, DB_NONE,
+		       "signature: invalid %s (no key of rule %u verifies it)", path, index + 1);
+	else
+		ev_set(ev, EV_ERROR, true, false, DB_NONE, "signature: cannot check %s (%s)",
+		       path, memo->err);
+}
+
+/* <path>.sig (c = 0) or <signatures.dir><path>.sig (c = 1); false when
+ * there is no such candidate. */
+static bool sig_path(const struct dlg_db *db, const char *path, int c, char *out, size_t len,
+		     bool *too_long)
+{
+	int n;
+
+	*too_long = false;
+	if (c == 1 && (!db->sig_dir || strcmp(db->sig_dir, "/") == 0))
+		return false;
+	n = snprintf(out, len, "%s%s.sig", c == 1 ? db->sig_dir : "", path);
+	*too_long = n < 0 || (size_t)n >= len;
+	return true;
+}
+
+/* The signature condition of one rule. Kept out of line: its buffers (a
+ * path and a signature, 8 KiB) are only on the stack while it runs, and
+ * only for rules that need them. */
+__attribute__((noinline))
+static void sig_eval(const struct dlg_db *db, const struct rule *rl, uint32_t index,
+		     const struct dlg_subject *s, struct sig_memo *memo, struct evidence *best)
+{
+	unsigned char sig[DLG_SIG_MAX];
+	char path[PATH_MAX];
+	struct evidence ev;
+	bool too_long;
+
+	best->rank = EV_NONE;
+	for (int c = 0; c < 2 && best->rank != EV_TRUSTED; c++) {
+		if (!sig_path(db, s->path, c, path, sizeof path, &too_long))
+			break;
+		if (too_long)
+			ev_set(&ev, EV_UNREADABLE, false, false, DB_NONE,
+			       "signature: name too long for %s", s->path);
+		else
+			sig_file_eval(db, rl, index, s, memo, c, path, sig, &ev);
+		ev_keep_best(best, &ev);
+	}
+}
+
+/* Hashes s->fd once per subject; 0 on success, -1 with err filled. */
+static int subject_hash(struct dlg_subject *s, char *err, size_t errlen)
+{
+	if (s->have_sha256)
+		return 0;
+	if (s->fd < 0) {
+		set_err(err, errlen, "no file descriptor");
+		return -1;
+	}
+	if (dlg_sha256_fd(s->fd, s->sha256, err, errlen) != 0)
+		return -1;
+	s->have_sha256 = true;
+	return 0;
+}
+
+enum cond { COND_MATCH, COND_NO_MATCH, COND_HASH_FAILED };
+
+/* The manifest condition: the canonical path listed with this content.
+ * The path is looked up first so an unlisted file is never hashed. */
+static enum cond manifest_eval(const struct dlg_db *db, const struct rule *rl,
+			       struct dlg_subject *s, struct evidence *ev, char *herr,
+			       size_t herrlen)
+{
+	struct manifest m;
+	uint32_t e;
+
+	if (!load_manifest(db, rl->manifest, &m)) {
+		ev_set(ev, EV_ERROR, false, false, DB_NONE, "manifest: compiled policy changed "
+		       "while mapped");
+		return COND_NO_MATCH;
+	}
+	e = entry_lower_bound(db, &m, s->path);
+	if (e >= m.count || strcmp(entry_path(db, m.first + e), s->path) != 0) {
+		ev_set(ev, EV_NOT_LISTED, false, false, DB_NONE, "manifest: not listed in %s",
+		       m.path);
+		return COND_NO_MATCH;
+	}
+	if (subject_hash(s, herr, herrlen) != 0)
+		return COND_HASH_FAILED;
+	for (; e < m.count && strcmp(entry_path(db, m.first + e), s->path) == 0; e++) {
+		const unsigned char *d = db->entries + ((size_t)m.first + e) * DB_ENTRY_SIZE + E_SHA256;
+
+		if (memcmp(d, s->sha256, DLG_SHA256_LEN) == 0) {
+			ev_set(ev, EV_TRUSTED, true, true, m.key < db->n_keys ? m.key : DB_NONE,
+			       "manifest: listed in %s", m.path);
+			return COND_MATCH;
+		}
+	}
+	ev_set(ev, EV_MISMATCH, true, false, DB_NONE, "manifest: sha256 differs from %s",
+	       m.path);
+	return COND_NO_MATCH;
+}
+
+static enum dlg_action verdict_rule(struct dlg_verdict *v, const struct dlg_db *db,
+				    uint32_t index, const struct rule *rl,
+				    const struct evidence *ev)
+{
+	struct manifest m;
 	struct text t;
 
 	v->action = (enum dlg_action)rl->action;
@@ -560,6 +1154,10 @@ static enum dlg_action verdict_rule(struct dlg_verdict *v, uint32_t index,
 		text_add(&t, " exe %s", rl->exe);
 	if (rl->count > 0)
 		text_add(&t, " sha256 matches");
+	if (rl->manifest != DB_NONE && load_manifest(db, rl->manifest, &m))
+		text_add(&t, " manifest %s lists it", m.path);
+	else if (rl->kcount > 0 && ev && ev->key != DB_NONE)
+		text_add(&t, " signed by %s", key_name(db, ev->key));
 	return v->action;
 }
 
@@ -578,30 +1176,58 @@ static enum dlg_action verdict_deny(struct dlg_verdict *v, uint32_t rule, uint32
 	return DLG_ACTION_DENY;
 }
 
-/* Hashes s->fd once per subject; 0 on success, -1 with err filled. */
-static int subject_hash(struct dlg_subject *s, char *err, size_t errlen)
+static enum dlg_action verdict_default(struct dlg_verdict *v, const struct dlg_db *db,
+				       const struct evidence *best)
 {
-	if (s->have_sha256)
-		return 0;
-	if (s->fd < 0) {
-		set_err(err, errlen, "no file descriptor");
-		return -1;
-	}
-	if (dlg_sha256_fd(s->fd, s->sha256, err, errlen) != 0)
-		return -1;
-	s->have_sha256 = true;
-	return 0;
+	struct text t;
+
+	v->action = db->default_action;
+	v->rule = 0;
+	v->line = 0;
+	text_init(&t, v->reason, sizeof v->reason);
+	text_add(&t, "no rule matched; default %s", action_name(db->default_action));
+	if (best->rank != EV_NONE)
+		text_add(&t, " (%s)", best->detail);
+	return v->action;
 }
 
-/* No allocation anywhere below: the preload calls this inside dlopen. */
+/* The content conditions of a rule whose path/dir/exe hold: digest, then
+ * manifest, then signature. ev receives what a signature or manifest
+ * condition found (rank EV_NONE when the rule has neither). */
+static enum cond content_eval(const struct dlg_db *db, const struct rule *rl, uint32_t index,
+			      struct dlg_subject *s, struct sig_memo *memo,
+			      struct evidence *ev, char *herr, size_t herrlen)
+{
+	ev->rank = EV_NONE;
+	if (rl->count > 0) {
+		if (subject_hash(s, herr, herrlen) != 0)
+			return COND_HASH_FAILED;
+		if (!digest_in(db, rl->first, rl->count, s->sha256))
+			return COND_NO_MATCH;
+	}
+	if (rl->manifest != DB_NONE)
+		return manifest_eval(db, rl, s, ev, herr, herrlen);
+	if (rl->kcount > 0) {
+		sig_eval(db, rl, index, s, memo, ev);
+		return ev->rank == EV_TRUSTED ? COND_MATCH : COND_NO_MATCH;
+	}
+	return COND_MATCH;
+}
+
+/* No allocation anywhere below but what signature verification needs: the
+ * preload calls this inside dlopen. */
 enum dlg_action dlg_decide(const struct dlg_db *db, struct dlg_subject *s,
 			   struct dlg_verdict *v)
 {
 	char herr[HASH_ERR_LEN];
+	struct evidence best, ev;
+	struct sig_memo memo;
 	struct rule rl;
 
 	if (!db || !db->base || !s || !s->path)
 		return verdict_deny(v, 0, 0, "no policy or no subject", NULL);
+	best.rank = EV_NONE;
+	memset(&memo, 0, sizeof memo);
 	for (uint32_t i = 0; i < db->n_rules; i++) {
 		if (!load_rule(db, i, &rl))
 			return verdict_deny(v, i + 1, 0, "compiled policy changed while mapped",
@@ -612,23 +1238,38 @@ enum dlg_action dlg_decide(const struct dlg_db *db, struct dlg_subject *s,
 			continue;
 		if (rl.exe && (!s->exe || strcmp(s->exe, rl.exe) != 0))
 			continue;
-		if (rl.count > 0) {
-			herr[0] = '\0';
-			if (subject_hash(s, herr, sizeof herr) != 0) {
-				s->hash_failed = true;
-				return verdict_deny(v, i + 1, rl.line, "cannot hash", herr);
-			}
-			if (!digest_in(db, rl.first, rl.count, s->sha256))
-				continue;
+		herr[0] = '\0';
+		switch (content_eval(db, &rl, i, s, &memo, &ev, herr, sizeof herr)) {
+		case COND_HASH_FAILED:
+			s->hash_failed = true;
+			return verdict_deny(v, i + 1, rl.line, "cannot hash", herr);
+		case COND_NO_MATCH:
+			ev_keep_best(&best, &ev);
+			continue;
+		case COND_MATCH:
+			break;
 		}
-		return verdict_rule(v, i, &rl);
+		if (ev.rank != EV_NONE)
+			put_evidence(db, s, &ev);
+		else if (best.rank != EV_NONE)
+			put_evidence(db, s, &best);
+		return verdict_rule(v, db, i, &rl, &ev);
 	}
-	v->action = db->default_action;
-	v->rule = 0;
-	v->line = 0;
-	snprintf(v->reason, sizeof v->reason, "no rule matched; default %s",
-		 action_name(db->default_action));
-	return v->action;
+	if (best.rank != EV_NONE)
+		put_evidence(db, s, &best);
+	return verdict_default(v, db, &best);
+}
+
+static void rule_view(const struct rule *rl, struct dlg_db_rule_view *out)
+{
+	out->action = (enum dlg_action)rl->action;
+	out->line = rl->line;
+	out->path = rl->path;
+	out->dir = rl->dir;
+	out->exe = rl->exe;
+	out->n_sha256 = rl->count;
+	out->n_signed_by = rl->kcount;
+	out->manifest = rl->manifest;
 }
 
 bool dlg_db_rule(const struct dlg_db *db, uint32_t index, struct dlg_db_rule_view *out)
@@ -637,12 +1278,46 @@ bool dlg_db_rule(const struct dlg_db *db, uint32_t index, struct dlg_db_rule_vie
 
 	if (!db || !db->base || index >= db->n_rules || !load_rule(db, index, &rl))
 		return false;
-	out->action = (enum dlg_action)rl.action;
-	out->line = rl.line;
-	out->path = rl.path;
-	out->dir = rl.dir;
-	out->exe = rl.exe;
-	out->n_sha256 = rl.count;
+	rule_view(&rl, out);
+	return true;
+}
+
+bool dlg_db_rule_key(const struct dlg_db *db, uint32_t rule, uint32_t j, uint32_t *key)
+{
+	struct rule rl;
+
+	if (!db || !db->base || rule >= db->n_rules || !load_rule(db, rule, &rl) ||
+	    j >= rl.kcount)
+		return false;
+	*key = rule_key(db, &rl, j);
+	return *key < db->n_keys;
+}
+
+bool dlg_db_key(const struct dlg_db *db, uint32_t index, struct dlg_db_key_view *out)
+{
+	struct key k;
+
+	if (!db || !db->base || !load_key(db, index, &k))
+		return false;
+	out->name = k.name;
+	out->type = k.type;
+	out->der = k.der;
+	out->der_len = k.der_len;
+	return true;
+}
+
+bool dlg_db_manifest(const struct dlg_db *db, uint32_t index, struct dlg_db_manifest_view *out)
+{
+	struct manifest m;
+
+	if (!db || !db->base || !load_manifest(db, index, &m))
+		return false;
+	out->path = m.path;
+	out->key = m.key;
+	out->sha256 = m.sha256;
+	out->sig = m.sig;
+	out->sig_len = m.sig_len;
+	out->n_entries = m.count;
 	return true;
 }
 
@@ -698,7 +1373,61 @@ static int check_abs(const char *s, size_t i, unsigned line, const char *what,
 	return 0;
 }
 
-static int check_policy_rule(const struct dlg_rule *r, size_t i, char *err, size_t errlen)
+/* How many records of each kind a policy needs (before de-duplication). */
+struct counts {
+	size_t digests, keyrefs, manifests, entries, blob;
+};
+
+static int check_manifest_model(const struct dlg_manifest *m, size_t i, unsigned line,
+				size_t n_keys, char *err, size_t errlen)
+{
+	if (!m->path || m->path[0] != '/') {
+		set_err(err, errlen, "rule %zu (line %u): manifest path missing or not absolute",
+			i + 1, line);
+		return -1;
+	}
+	if (m->key >= n_keys || !m->sig || m->sig_len == 0 || m->sig_len > DLG_SIG_MAX ||
+	    (m->n_entries > 0 && !m->entries)) {
+		set_err(err, errlen, "rule %zu (line %u): manifest signer, signature or entries "
+			"missing", i + 1, line);
+		return -1;
+	}
+	for (size_t j = 0; j < m->n_entries; j++) {
+		if (!m->entries[j].path || m->entries[j].path[0] != '/') {
+			set_err(err, errlen, "rule %zu (line %u): manifest entry %zu is not absolute",
+				i + 1, line, j + 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int check_policy_sig(const struct dlg_rule *r, size_t i, size_t n_keys, char *err,
+			    size_t errlen)
+{
+	if (r->n_signed_by > 0 && !r->signed_by) {
+		set_err(err, errlen, "rule %zu (line %u): signed_by list missing", i + 1, r->line);
+		return -1;
+	}
+	for (size_t j = 0; j < r->n_signed_by; j++) {
+		if (r->signed_by[j] >= n_keys) {
+			set_err(err, errlen, "rule %zu (line %u): signed_by names key %zu of %zu",
+				i + 1, r->line, r->signed_by[j] + 1, n_keys);
+			return -1;
+		}
+	}
+	if (!r->manifest)
+		return 0;
+	if (r->n_signed_by == 0 || r->path || r->n_sha256 > 0) {
+		set_err(err, errlen, "rule %zu (line %u): a manifest rule needs signed_by and "
+			"takes no path or sha256", i + 1, r->line);
+		return -1;
+	}
+	return check_manifest_model(r->manifest, i, r->line, n_keys, err, errlen);
+}
+
+static int check_policy_rule(const struct dlg_rule *r, size_t i, size_t n_keys, char *err,
+			     size_t errlen)
 {
 	size_t dl;
 
@@ -707,7 +1436,8 @@ static int check_policy_rule(const struct dlg_rule *r, size_t i, char *err, size
 			(int)r->action);
 		return -1;
 	}
-	if (!r->path && !r->dir && !r->exe && r->n_sha256 == 0) {
+	if (!r->path && !r->dir && !r->exe && r->n_sha256 == 0 && r->n_signed_by == 0 &&
+	    !r->manifest) {
 		set_err(err, errlen, "rule %zu (line %u): no condition", i + 1, r->line);
 		return -1;
 	}
@@ -725,14 +1455,44 @@ static int check_policy_rule(const struct dlg_rule *r, size_t i, char *err, size
 			r->dir);
 		return -1;
 	}
+	return check_policy_sig(r, i, n_keys, err, errlen);
+}
+
+static int check_policy_key(const struct dlg_key *k, size_t i, char *err, size_t errlen)
+{
+	if (!k->name || !k->name[0] || strlen(k->name) > DLG_KEY_NAME_MAX) {
+		set_err(err, errlen, "key %zu: name missing or longer than %d", i + 1,
+			DLG_KEY_NAME_MAX);
+		return -1;
+	}
+	if (!key_type_ok((uint32_t)k->type)) {
+		set_err(err, errlen, "key %zu (%s): bad key type %d", i + 1, k->name, (int)k->type);
+		return -1;
+	}
+	if (!k->der || k->der_len == 0 || k->der_len > DLG_KEY_DER_MAX) {
+		set_err(err, errlen, "key %zu (%s): DER missing or longer than %d", i + 1, k->name,
+			DLG_KEY_DER_MAX);
+		return -1;
+	}
 	return 0;
 }
 
-/* Checks the model and counts digests; 0 or -1 with err. */
-static int check_policy(const struct dlg_policy *p, size_t *n_digests, char *err, size_t errlen)
+/* Adds n records of size bytes to *total, refusing more than fits a file. */
+static int count_add(size_t *total, size_t n, size_t size, const char *what, char *err,
+		     size_t errlen)
 {
-	size_t total = 0;
+	if (n > DB_MAX_SIZE / size || *total > DB_MAX_SIZE / size - n) {
+		set_err(err, errlen, "too many %s", what);
+		return -1;
+	}
+	*total += n;
+	return 0;
+}
 
+/* Checks the model and counts records; 0 or -1 with err. */
+static int check_policy(const struct dlg_policy *p, struct counts *c, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof *c);
 	if (!mode_ok((uint32_t)p->mode) || !action_ok((uint32_t)p->default_action)) {
 		set_err(err, errlen, "bad mode or default action");
 		return -1;
@@ -741,24 +1501,39 @@ static int check_policy(const struct dlg_policy *p, size_t *n_digests, char *err
 		set_err(err, errlen, "log file '%s' is not absolute", p->log_file);
 		return -1;
 	}
-	if (p->n_rules > 0 && !p->rules) {
-		set_err(err, errlen, "rule list missing");
+	if (p->sig_dir && p->sig_dir[0] != '/') {
+		set_err(err, errlen, "signature dir '%s' is not absolute", p->sig_dir);
 		return -1;
 	}
-	if (p->n_rules > DB_MAX_SIZE / DB_RULE_SIZE) {
-		set_err(err, errlen, "too many rules (%zu)", p->n_rules);
+	if ((p->n_rules > 0 && !p->rules) || (p->n_keys > 0 && !p->keys)) {
+		set_err(err, errlen, "rule or key list missing");
 		return -1;
+	}
+	if (p->n_rules > DB_MAX_SIZE / DB_RULE_SIZE || p->n_keys > DB_MAX_SIZE / DB_KEY_SIZE) {
+		set_err(err, errlen, "too many rules (%zu) or keys (%zu)", p->n_rules, p->n_keys);
+		return -1;
+	}
+	for (size_t i = 0; i < p->n_keys; i++) {
+		if (check_policy_key(&p->keys[i], i, err, errlen) ||
+		    count_add(&c->blob, p->keys[i].der_len, 1, "key bytes", err, errlen))
+			return -1;
 	}
 	for (size_t i = 0; i < p->n_rules; i++) {
-		if (check_policy_rule(&p->rules[i], i, err, errlen))
+		const struct dlg_rule *r = &p->rules[i];
+
+		if (check_policy_rule(r, i, p->n_keys, err, errlen) ||
+		    count_add(&c->digests, r->n_sha256, DB_DIGEST_SIZE, "digests", err, errlen) ||
+		    count_add(&c->keyrefs, r->n_signed_by, DB_KEYREF_SIZE, "signed_by keys", err,
+			      errlen))
 			return -1;
-		if (p->rules[i].n_sha256 > DB_MAX_SIZE / DB_DIGEST_SIZE - total) {
-			set_err(err, errlen, "too many digests");
+		if (!r->manifest)
+			continue;
+		c->manifests++;
+		if (count_add(&c->entries, r->manifest->n_entries, DB_ENTRY_SIZE,
+			      "manifest entries", err, errlen) ||
+		    count_add(&c->blob, r->manifest->sig_len, 1, "signature bytes", err, errlen))
 			return -1;
-		}
-		total += p->rules[i].n_sha256;
 	}
-	*n_digests = total;
 	return 0;
 }
 
@@ -841,13 +1616,244 @@ static size_t put_digests(const struct dlg_policy *p, unsigned char *out,
 	return n;
 }
 
-static void put_header(unsigned char *h, const struct dlg_policy *p, uint64_t total,
-		       uint32_t log_off, uint32_t src_off, uint32_t n_digests,
-		       uint32_t strings_off, uint32_t strings_len)
+static int cmp_index(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int cmp_entry(const void *pa, const void *pb)
+{
+	const struct dlg_manifest_entry *a = *(const struct dlg_manifest_entry *const *)pa;
+	const struct dlg_manifest_entry *b = *(const struct dlg_manifest_entry *const *)pb;
+	int c = strcmp(a->path, b->path);
+
+	return c ? c : memcmp(a->sha256, b->sha256, DLG_SHA256_LEN);
+}
+
+/* Everything dlg_db_build computes before writing: per-rule slices,
+ * per-key and per-manifest placements, the manifest entries in file order
+ * and where their strings go. */
+struct plan {
+	struct rule_offs *offs;
+	uint32_t *first, *count;        /* digest slice per rule */
+	uint32_t *kfirst, *kcount;      /* signed_by slice per rule */
+	uint32_t *manifest;             /* manifest index per rule, or DB_NONE */
+	size_t *keyrefs;                /* all signed_by lists, sorted per rule */
+	size_t n_keyrefs;
+	uint32_t *key_name, *key_der;   /* per key: name string, DER offset in the blob */
+	const struct dlg_manifest **man;        /* per manifest */
+	uint32_t *man_path, *man_sig, *man_first, *man_count;
+	const struct dlg_manifest_entry **entries;
+	uint32_t *entry_path;
+	size_t n_manifests, n_entries;
+	uint32_t log_off, src_off, sig_dir_off;
+	struct pending *pd;
+	size_t n_pd;
+};
+
+static void plan_free(struct plan *pl)
+{
+	free(pl->offs);
+	free(pl->first);
+	free(pl->count);
+	free(pl->kfirst);
+	free(pl->kcount);
+	free(pl->manifest);
+	free(pl->keyrefs);
+	free(pl->key_name);
+	free(pl->key_der);
+	free(pl->man);
+	free(pl->man_path);
+	free(pl->man_sig);
+	free(pl->man_first);
+	free(pl->man_count);
+	free(pl->entries);
+	free(pl->entry_path);
+	free(pl->pd);
+}
+
+static int plan_alloc(struct plan *pl, const struct dlg_policy *p, const struct counts *c)
+{
+	size_t nr = p->n_rules + 1, nk = p->n_keys + 1, nm = c->manifests + 1;
+	size_t ne = c->entries + 1;
+
+	memset(pl, 0, sizeof *pl);
+	pl->offs = calloc(nr, sizeof *pl->offs);
+	pl->first = calloc(nr, sizeof *pl->first);
+	pl->count = calloc(nr, sizeof *pl->count);
+	pl->kfirst = calloc(nr, sizeof *pl->kfirst);
+	pl->kcount = calloc(nr, sizeof *pl->kcount);
+	pl->manifest = calloc(nr, sizeof *pl->manifest);
+	pl->keyrefs = calloc(c->keyrefs + 1, sizeof *pl->keyrefs);
+	pl->key_name = calloc(nk, sizeof *pl->key_name);
+	pl->key_der = calloc(nk, sizeof *pl->key_der);
+	pl->man = calloc(nm, sizeof *pl->man);
+	pl->man_path = calloc(nm, sizeof *pl->man_path);
+	pl->man_sig = calloc(nm, sizeof *pl->man_sig);
+	pl->man_first = calloc(nm, sizeof *pl->man_first);
+	pl->man_count = calloc(nm, sizeof *pl->man_count);
+	pl->entries = calloc(ne, sizeof *pl->entries);
+	pl->entry_path = calloc(ne, sizeof *pl->entry_path);
+	pl->pd = calloc(3 + 3 * p->n_rules + p->n_keys + c->manifests + c->entries,
+			sizeof *pl->pd);
+	return pl->offs && pl->first && pl->count && pl->kfirst && pl->kcount && pl->manifest &&
+	       pl->keyrefs && pl->key_name && pl->key_der && pl->man && pl->man_path &&
+	       pl->man_sig && pl->man_first && pl->man_count && pl->entries &&
+	       pl->entry_path && pl->pd ? 0 : -1;
+}
+
+/* signed_by lists, sorted and de-duplicated per rule; manifests numbered in
+ * rule order, their entries sorted by path then digest, exact repeats
+ * dropped. */
+static void plan_slices(struct plan *pl, const struct dlg_policy *p)
+{
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct dlg_rule *r = &p->rules[i];
+		size_t *ks = pl->keyrefs + pl->n_keyrefs, k = 0;
+		const struct dlg_manifest_entry **es;
+		const struct dlg_manifest *m = r->manifest;
+
+		if (r->n_signed_by > 0)
+			memcpy(ks, r->signed_by, r->n_signed_by * sizeof *ks);
+		qsort(ks, r->n_signed_by, sizeof *ks, cmp_index);
+		for (size_t j = 0; j < r->n_signed_by; j++)
+			if (k == 0 || ks[j] != ks[k - 1])
+				ks[k++] = ks[j];
+		pl->kfirst[i] = (uint32_t)pl->n_keyrefs;
+		pl->kcount[i] = (uint32_t)k;
+		pl->n_keyrefs += k;
+		pl->manifest[i] = DB_NONE;
+		if (!m)
+			continue;
+		pl->manifest[i] = (uint32_t)pl->n_manifests;
+		pl->man[pl->n_manifests] = m;
+		es = pl->entries + pl->n_entries;
+		for (size_t j = 0; j < m->n_entries; j++)
+			es[j] = &m->entries[j];
+		qsort(es, m->n_entries, sizeof *es, cmp_entry);
+		k = 0;
+		for (size_t j = 0; j < m->n_entries; j++)
+			if (k == 0 || cmp_entry(&es[j], &es[k - 1]) != 0)
+				es[k++] = es[j];
+		pl->man_first[pl->n_manifests] = (uint32_t)pl->n_entries;
+		pl->man_count[pl->n_manifests] = (uint32_t)k;
+		pl->n_entries += k;
+		pl->n_manifests++;
+	}
+}
+
+static void plan_strings(struct plan *pl, const struct dlg_policy *p)
+{
+	/* A policy built in memory may have no source: record "". */
+	add_pending(pl->pd, &pl->n_pd, p->source ? p->source : "", &pl->src_off);
+	add_pending(pl->pd, &pl->n_pd, p->log_file, &pl->log_off);
+	add_pending(pl->pd, &pl->n_pd, p->sig_dir, &pl->sig_dir_off);
+	for (size_t i = 0; i < p->n_rules; i++) {
+		add_pending(pl->pd, &pl->n_pd, p->rules[i].path, &pl->offs[i].path);
+		add_pending(pl->pd, &pl->n_pd, p->rules[i].dir, &pl->offs[i].dir);
+		add_pending(pl->pd, &pl->n_pd, p->rules[i].exe, &pl->offs[i].exe);
+	}
+	for (size_t i = 0; i < p->n_keys; i++)
+		add_pending(pl->pd, &pl->n_pd, p->keys[i].name, &pl->key_name[i]);
+	for (size_t i = 0; i < pl->n_manifests; i++)
+		add_pending(pl->pd, &pl->n_pd, pl->man[i]->path, &pl->man_path[i]);
+	for (size_t i = 0; i < pl->n_entries; i++)
+		add_pending(pl->pd, &pl->n_pd, pl->entries[i]->path, &pl->entry_path[i]);
+}
+
+/* Key DER then manifest signatures; returns the length, padded to 4 so the
+ * string pool after it stays aligned. */
+static size_t put_blob(struct plan *pl, const struct dlg_policy *p, unsigned char *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->n_keys; i++) {
+		memcpy(out + n, p->keys[i].der, p->keys[i].der_len);
+		pl->key_der[i] = (uint32_t)n;
+		n += p->keys[i].der_len;
+	}
+	for (size_t i = 0; i < pl->n_manifests; i++) {
+		memcpy(out + n, pl->man[i]->sig, pl->man[i]->sig_len);
+		pl->man_sig[i] = (uint32_t)n;
+		n += pl->man[i]->sig_len;
+	}
+	return (n + 3) & ~(size_t)3;
+}
+
+static void put_rules(const struct plan *pl, const struct dlg_policy *p, unsigned char *out)
+{
+	for (size_t i = 0; i < p->n_rules; i++) {
+		unsigned char *r = out + i * DB_RULE_SIZE;
+
+		put32(r + R_ACTION, (uint32_t)p->rules[i].action);
+		put32(r + R_LINE, p->rules[i].line);
+		put32(r + R_PATH, pl->offs[i].path);
+		put32(r + R_DIR, pl->offs[i].dir);
+		put32(r + R_EXE, pl->offs[i].exe);
+		put32(r + R_FIRST, pl->first[i]);
+		put32(r + R_COUNT, pl->count[i]);
+		put32(r + R_KEYS_FIRST, pl->kfirst[i]);
+		put32(r + R_KEYS_COUNT, pl->kcount[i]);
+		put32(r + R_MANIFEST, pl->manifest[i]);
+	}
+}
+
+static void put_keys(const struct plan *pl, const struct dlg_policy *p, unsigned char *out)
+{
+	for (size_t i = 0; i < p->n_keys; i++) {
+		unsigned char *k = out + i * DB_KEY_SIZE;
+
+		put32(k + K_NAME, pl->key_name[i]);
+		put32(k + K_TYPE, (uint32_t)p->keys[i].type);
+		put32(k + K_DER_OFF, pl->key_der[i]);
+		put32(k + K_DER_LEN, (uint32_t)p->keys[i].der_len);
+	}
+}
+
+static void put_keyrefs(const struct plan *pl, unsigned char *out)
+{
+	for (size_t i = 0; i < pl->n_keyrefs; i++)
+		put32(out + i * DB_KEYREF_SIZE, (uint32_t)pl->keyrefs[i]);
+}
+
+static void put_manifests(const struct plan *pl, unsigned char *out)
+{
+	for (size_t i = 0; i < pl->n_manifests; i++) {
+		unsigned char *m = out + i * DB_MANIFEST_SIZE;
+
+		put32(m + M_PATH, pl->man_path[i]);
+		put32(m + M_KEY, (uint32_t)pl->man[i]->key);
+		put32(m + M_SIG_OFF, pl->man_sig[i]);
+		put32(m + M_SIG_LEN, (uint32_t)pl->man[i]->sig_len);
+		put32(m + M_FIRST, pl->man_first[i]);
+		put32(m + M_COUNT, pl->man_count[i]);
+		memcpy(m + M_SHA256, pl->man[i]->sha256, DLG_SHA256_LEN);
+	}
+}
+
+static void put_entries(const struct plan *pl, unsigned char *out)
+{
+	for (size_t i = 0; i < pl->n_entries; i++) {
+		unsigned char *e = out + i * DB_ENTRY_SIZE;
+
+		put32(e + E_PATH, pl->entry_path[i]);
+		memcpy(e + E_SHA256, pl->entries[i]->sha256, DLG_SHA256_LEN);
+	}
+}
+
+static void put_table(unsigned char *h, int t, size_t off, size_t count)
+{
+	put32(h + TABLES[t].off_field, (uint32_t)off);
+	put32(h + TABLES[t].count_field, (uint32_t)count);
+}
+
+static void put_header(unsigned char *h, const struct dlg_policy *p, const struct plan *pl,
+		       uint64_t total)
 {
 	uint32_t flags = (p->log_syslog ? DB_FLAG_SYSLOG : 0) | (p->log_stderr ? DB_FLAG_STDERR : 0);
 
-	memset(h, 0, DB_HEADER_SIZE);
 	memcpy(h + H_MAGIC, DB_MAGIC, DB_MAGIC_LEN);
 	put32(h + H_VERSION, DB_VERSION);
 	put32(h + H_HEADER_SIZE, DB_HEADER_SIZE);
@@ -855,53 +1861,66 @@ static void put_header(unsigned char *h, const struct dlg_policy *p, uint64_t to
 	put32(h + H_MODE, (uint32_t)p->mode);
 	put32(h + H_DEFAULT, (uint32_t)p->default_action);
 	put32(h + H_FLAGS, flags);
-	put32(h + H_LOG_FILE, log_off);
-	put32(h + H_SOURCE, src_off);
-	put32(h + H_N_RULES, (uint32_t)p->n_rules);
-	put32(h + H_RULES_OFF, DB_HEADER_SIZE);
-	put32(h + H_N_DIGESTS, n_digests);
-	put32(h + H_DIGESTS_OFF, DB_HEADER_SIZE + (uint32_t)p->n_rules * DB_RULE_SIZE);
-	put32(h + H_STRINGS_OFF, strings_off);
-	put32(h + H_STRINGS_LEN, strings_len);
+	put32(h + H_LOG_FILE, pl->log_off);
+	put32(h + H_SOURCE, pl->src_off);
+	put32(h + H_SIG_DIR, pl->sig_dir_off);
+}
+
+/* Writes the tables from rules to manifest entries end to end after the
+ * header; returns where the blob goes. buf has room for every record before
+ * de-duplication; put_blob has placed the key DER already. */
+static size_t put_tables(unsigned char *buf, struct plan *pl, const struct dlg_policy *p)
+{
+	size_t at = DB_HEADER_SIZE + p->n_rules * DB_RULE_SIZE, n;
+
+	n = put_digests(p, buf + at, pl->first, pl->count);
+	put_rules(pl, p, buf + DB_HEADER_SIZE);
+	put_table(buf, T_RULES, DB_HEADER_SIZE, p->n_rules);
+	put_table(buf, T_DIGESTS, at, n);
+	at += n * DB_DIGEST_SIZE;
+	put_keys(pl, p, buf + at);
+	put_table(buf, T_KEYS, at, p->n_keys);
+	at += p->n_keys * DB_KEY_SIZE;
+	put_keyrefs(pl, buf + at);
+	put_table(buf, T_KEYREFS, at, pl->n_keyrefs);
+	at += pl->n_keyrefs * DB_KEYREF_SIZE;
+	put_manifests(pl, buf + at);
+	put_table(buf, T_MANIFESTS, at, pl->n_manifests);
+	at += pl->n_manifests * DB_MANIFEST_SIZE;
+	put_entries(pl, buf + at);
+	put_table(buf, T_ENTRIES, at, pl->n_entries);
+	return at + pl->n_entries * DB_ENTRY_SIZE;
 }
 
 int dlg_db_build(const struct dlg_policy *p, unsigned char **out, size_t *out_len,
 		 char *err, size_t errlen)
 {
-	struct pending *pd = NULL;
-	struct rule_offs *offs = NULL;
-	uint32_t *first = NULL, *count = NULL;
-	uint32_t log_off, src_off;
-	unsigned char *buf = NULL;
+	unsigned char *buf = NULL, *blob = NULL;
+	struct counts c;
+	struct plan pl;
 	char *pool = NULL;
-	size_t n_pd = 0, pool_len = 0, n_dig = 0, digests_off, strings_off, room;
+	size_t pool_len = 0, room, at, blob_len;
 	int ret = -1;
 
 	*out = NULL;
 	*out_len = 0;
-	if (check_policy(p, &n_dig, err, errlen))
+	if (check_policy(p, &c, err, errlen))
 		return -1;
-	pd = calloc(3 * p->n_rules + 2, sizeof *pd);
-	offs = calloc(p->n_rules + 1, sizeof *offs);
-	first = calloc(p->n_rules + 1, sizeof *first);
-	count = calloc(p->n_rules + 1, sizeof *count);
-	if (!pd || !offs || !first || !count) {
+	if (plan_alloc(&pl, p, &c) != 0 || !(blob = malloc(c.blob + 4))) {
 		set_err(err, errlen, "out of memory");
 		goto end;
 	}
-	/* A policy built in memory may have no source: record "". */
-	add_pending(pd, &n_pd, p->source ? p->source : "", &src_off);
-	add_pending(pd, &n_pd, p->log_file, &log_off);
-	for (size_t i = 0; i < p->n_rules; i++) {
-		add_pending(pd, &n_pd, p->rules[i].path, &offs[i].path);
-		add_pending(pd, &n_pd, p->rules[i].dir, &offs[i].dir);
-		add_pending(pd, &n_pd, p->rules[i].exe, &offs[i].exe);
-	}
-	if (build_pool(pd, n_pd, &pool, &pool_len, err, errlen))
+	plan_slices(&pl, p);
+	plan_strings(&pl, p);
+	if (build_pool(pl.pd, pl.n_pd, &pool, &pool_len, err, errlen))
 		goto end;
-	digests_off = DB_HEADER_SIZE + p->n_rules * DB_RULE_SIZE;
+	memset(blob, 0, c.blob + 4);
+	blob_len = put_blob(&pl, p, blob);
 	/* Each part is below 1 GiB (checked), so the sum fits in size_t. */
-	room = digests_off + n_dig * DB_DIGEST_SIZE + ((pool_len + 3) & ~(size_t)3);
+	room = DB_HEADER_SIZE + p->n_rules * DB_RULE_SIZE + c.digests * DB_DIGEST_SIZE +
+	       p->n_keys * DB_KEY_SIZE + pl.n_keyrefs * DB_KEYREF_SIZE +
+	       pl.n_manifests * DB_MANIFEST_SIZE + pl.n_entries * DB_ENTRY_SIZE + blob_len +
+	       ((pool_len + 3) & ~(size_t)3);
 	if (room > DB_MAX_SIZE) {
 		set_err(err, errlen, "compiled policy would exceed 1 GiB");
 		goto end;
@@ -911,34 +1930,23 @@ int dlg_db_build(const struct dlg_policy *p, unsigned char **out, size_t *out_le
 		set_err(err, errlen, "out of memory");
 		goto end;
 	}
-	n_dig = put_digests(p, buf + digests_off, first, count);
-	strings_off = digests_off + n_dig * DB_DIGEST_SIZE;
-	for (size_t i = 0; i < p->n_rules; i++) {
-		unsigned char *r = buf + DB_HEADER_SIZE + i * DB_RULE_SIZE;
-
-		put32(r + R_ACTION, (uint32_t)p->rules[i].action);
-		put32(r + R_LINE, p->rules[i].line);
-		put32(r + R_PATH, offs[i].path);
-		put32(r + R_DIR, offs[i].dir);
-		put32(r + R_EXE, offs[i].exe);
-		put32(r + R_FIRST, first[i]);
-		put32(r + R_COUNT, count[i]);
-		put32(r + R_RESERVED, 0);
-	}
-	memcpy(buf + strings_off, pool, pool_len);
-	put_header(buf, p, strings_off + pool_len, log_off, src_off, (uint32_t)n_dig,
-		   (uint32_t)strings_off, (uint32_t)pool_len);
+	at = put_tables(buf, &pl, p);
+	memcpy(buf + at, blob, blob_len);
+	put_table(buf, T_BLOB, at, blob_len);
+	at += blob_len;
+	memcpy(buf + at, pool, pool_len);
+	put_table(buf, T_STRINGS, at, pool_len);
+	at += pool_len;
+	put_header(buf, p, &pl, at);
 	*out = buf;
-	*out_len = strings_off + pool_len;
+	*out_len = at;
 	buf = NULL;
 	ret = 0;
 end:
 	free(buf);
+	free(blob);
 	free(pool);
-	free(count);
-	free(first);
-	free(offs);
-	free(pd);
+	plan_free(&pl);
 	return ret;
 }
 

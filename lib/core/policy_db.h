@@ -30,7 +30,22 @@ struct dlg_db {
 	const unsigned char *digests;  /* n_digests fixed-size records */
 	const char *strings;
 	uint32_t strings_len;
+	/* format 2: keys, signed_by lists, embedded manifests */
+	uint32_t n_keys;
+	uint32_t n_keyrefs;
+	uint32_t n_manifests;
+	uint32_t n_entries;
+	const unsigned char *keys;      /* n_keys fixed-size records */
+	const unsigned char *keyrefs;   /* n_keyrefs 32-bit key indices (signed_by lists) */
+	const unsigned char *manifests; /* n_manifests fixed-size records */
+	const unsigned char *entries;   /* n_entries (path, sha256) records */
+	const unsigned char *blob;      /* key DER and manifest signature bytes */
+	uint32_t blob_len;
+	const char *sig_dir;    /* signatures.dir, or NULL */
 };
+
+/* "no such index" in the accessors below. */
+#define DLG_DB_NONE UINT32_MAX
 
 /* Serialises a policy. *out is malloc'ed; returns 0, or -1 with err filled. */
 int dlg_db_build(const struct dlg_policy *p, unsigned char **out, size_t *out_len,
@@ -80,9 +95,21 @@ struct dlg_verdict {
 	char reason[256];       /* one human sentence, e.g. "rule 4 (line 12): deny dir /tmp" */
 };
 
-/* First matching rule decides, else the default. The SHA-256 of s->fd is
- * computed only when a rule's other conditions all hold and it has a digest
- * condition; a failure to hash denies with the reason. Returns the action. */
+/* First matching rule decides, else the default. Within a rule the cheap
+ * conditions (path, dir, exe) are checked first, then the digest (sha256 or
+ * manifest), then the signature. The SHA-256 of s->fd is computed only when
+ * a rule's other conditions all hold and it has a digest or manifest
+ * condition; a failure to hash denies with the reason.
+ *
+ * signed_by: <path>.sig, then <signatures.dir><path>.sig, is read and
+ * verified over s->fd with each key the rule lists; a missing, unreadable,
+ * invalid or untrusted signature makes the rule not match (never an error).
+ * The sig_* fields of s are written only when a signature or manifest
+ * condition was evaluated: with the deciding rule's evidence when it had
+ * such a condition, else with the most informative failure seen, which the
+ * default's reason then names ("no rule matched; default deny (signature:
+ * missing /x.so.sig)"). No allocation beyond what verification needs.
+ * Returns the action. */
 enum dlg_action dlg_decide(const struct dlg_db *db, struct dlg_subject *s,
 			   struct dlg_verdict *v);
 
@@ -93,7 +120,32 @@ struct dlg_db_rule_view {
 	uint32_t line;
 	const char *path, *dir, *exe;   /* NULL when absent */
 	uint32_t n_sha256;
+	uint32_t n_signed_by;   /* keys listed by signed_by (dlg_db_rule_key) */
+	uint32_t manifest;      /* index for dlg_db_manifest, or DLG_DB_NONE */
 };
 bool dlg_db_rule(const struct dlg_db *db, uint32_t index, struct dlg_db_rule_view *out);
+
+/* The j-th key index (0-based) of a rule's signed_by list. */
+bool dlg_db_rule_key(const struct dlg_db *db, uint32_t rule, uint32_t j, uint32_t *key);
+
+struct dlg_db_key_view {
+	const char *name;
+	enum dlg_key_type type;
+	const unsigned char *der;       /* DER SubjectPublicKeyInfo, inside the file */
+	size_t der_len;
+};
+bool dlg_db_key(const struct dlg_db *db, uint32_t index, struct dlg_db_key_view *out);
+
+/* A manifest as verified at compile time; only its embedded entries are
+ * ever used for decisions. */
+struct dlg_db_manifest_view {
+	const char *path;               /* the manifest file named by the rule */
+	uint32_t key;                   /* index of the key that verified it */
+	const unsigned char *sha256;    /* SHA-256 of the manifest content that was verified */
+	const unsigned char *sig;       /* its detached signature */
+	size_t sig_len;
+	uint32_t n_entries;
+};
+bool dlg_db_manifest(const struct dlg_db *db, uint32_t index, struct dlg_db_manifest_view *out);
 
 #endif

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "digest.h"
 #include "policy_conf.h"
 
 #define H_A "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -711,6 +712,545 @@ static void test_canonicalize(void **state)
 	assert_int_equal(d.n, 0);
 }
 
+/* ---- keys, signatures, manifests ---------------------------------------- */
+
+/* Key files are made once with the openssl CLI under tmpdir/keys; policy
+ * texts name them through "@K" (that directory) and "@D" (tmpdir). */
+static char kdir[PATH_MAX];
+
+__attribute__((format(printf, 1, 2)))
+static void sh(const char *fmt, ...)
+{
+	char cmd[4 * PATH_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	assert_true(n > 0 && (size_t)n < sizeof cmd);
+	if (system(cmd) != 0)
+		fail_msg("command failed: %s", cmd);
+}
+
+static const struct {
+	const char *name;
+	const char *genpkey;
+} KEYS[] = {
+	{ "vendor", "-algorithm ed25519" },
+	{ "p256", "-algorithm EC -pkeyopt ec_paramgen_curve:P-256" },
+	{ "p384", "-algorithm EC -pkeyopt ec_paramgen_curve:P-384" },
+	{ "rsa", "-algorithm RSA -pkeyopt rsa_keygen_bits:2048" },
+	{ "pss", "-algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048" },
+	{ "outsider", "-algorithm ed25519" },
+	{ "weak", "-algorithm RSA -pkeyopt rsa_keygen_bits:1024" },
+	{ "k1", "-algorithm EC -pkeyopt ec_paramgen_curve:secp256k1" },
+	{ "x25519", "-algorithm X25519" },
+};
+
+static void keys_ready(void)
+{
+	if (kdir[0])
+		return;
+	tmp_path(kdir, sizeof kdir, "keys");
+	assert_int_equal(mkdir(kdir, 0755), 0);
+	for (size_t i = 0; i < sizeof KEYS / sizeof KEYS[0]; i++) {
+		sh("openssl genpkey %s -out '%s/%s.key' 2>/dev/null", KEYS[i].genpkey, kdir,
+		   KEYS[i].name);
+		sh("openssl pkey -in '%s/%s.key' -pubout -out '%s/%s.pub'", kdir, KEYS[i].name,
+		   kdir, KEYS[i].name);
+	}
+	sh("cp '%s/vendor.pub' '%s/vendor-copy.pub'", kdir, kdir);
+	sh("printf 'not a key\\n' > '%s/garbage.pub'", kdir);
+}
+
+/* Detached signature file.sig in the openssl CLI's formats. */
+static void sign_as(const char *key, const char *file)
+{
+	if (strcmp(key, "vendor") == 0 || strcmp(key, "outsider") == 0)
+		sh("openssl pkeyutl -sign -rawin -inkey '%s/%s.key' -in '%s' -out '%s.sig'", kdir,
+		   key, file, file);
+	else if (strcmp(key, "pss") == 0)
+		sh("openssl dgst -sha256 -sign '%s/%s.key' -sigopt rsa_padding_mode:pss "
+		   "-out '%s.sig' '%s'", kdir, key, file, file);
+	else
+		sh("openssl dgst -sha256 -sign '%s/%s.key' -out '%s.sig' '%s'", kdir, key, file, file);
+}
+
+/* The text with @K and @D replaced; malloc'ed. */
+static char *expand(const char *tmpl)
+{
+	size_t cap = strlen(tmpl) * 2 + 64 * (strlen(kdir) + strlen(tmpdir)), o = 0;
+	char *out = malloc(cap);
+
+	assert_non_null(out);
+	for (const char *c = tmpl; *c; c++) {
+		const char *rep = NULL;
+
+		if (c[0] == '@' && c[1] == 'K')
+			rep = kdir;
+		else if (c[0] == '@' && c[1] == 'D')
+			rep = tmpdir;
+		if (rep) {
+			size_t n = strlen(rep);
+
+			assert_true(o + n < cap);
+			memcpy(out + o, rep, n);
+			o += n;
+			c++;
+		} else {
+			assert_true(o + 1 < cap);
+			out[o++] = *c;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static struct dlg_policy *parse_tmpl(const char *tmpl, struct dlg_diags *d)
+{
+	char *text = expand(tmpl);
+	struct dlg_policy *p = dlg_policy_parse_string(text, "k.conf", d);
+
+	free(text);
+	return p;
+}
+
+/* tmpdir/name with content (@D expanded), signed by key unless NULL. */
+static void manifest_file(const char *name, const char *content, const char *key)
+{
+	char path[PATH_MAX], *text = expand(content);
+
+	tmp_path(path, sizeof path, name);
+	write_file(path, text, strlen(text));
+	free(text);
+	if (key)
+		sign_as(key, path);
+}
+
+#define KEYS_HEAD HEAD "keys = (\n  { name = \"vendor\"; public_key = \"@K/vendor.pub\"; },\n" \
+	"  { name = \"other\"; public_key = \"@K/p256.pub\"; }\n);\n"   /* keys on lines 4, 5 */
+#define KRULE(body) KEYS_HEAD "rules = (\n  { " body " }\n);\n"      /* rule on line 8 */
+
+#define HX1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define HX2 "2222222222222222222222222222222222222222222222222222222222222222"
+
+static void test_keys_valid(void **state)
+{
+	static const char tmpl[] =
+		HEAD
+		"keys = (\n"                                                               /* 3 */
+		"  { name = \"vendor\"; public_key = \"@K/vendor.pub\"; },\n"               /* 4 */
+		"  { name = \"Other.ci-2_x\"; public_key = \"@K/p384.pub\"; },\n"           /* 5 */
+		"  { public_key = \"@K/rsa.pub\"; name = \"rsa\"; },\n"                     /* 6 */
+		"  { name = \"pss\"; public_key = \"@K/pss.pub\"; },\n"                     /* 7 */
+		"  { name = \"p256\"; public_key = \"@K/p256.pub\"; }\n"                    /* 8 */
+		");\n"
+		"signatures = { dir = \"/var/lib/dlguard/sigs\"; };\n"                      /* 10 */
+		"rules = (\n"
+		"  { action = \"allow\"; dir = \"/opt/a\"; signed_by = \"vendor\"; },\n"    /* 12 */
+		"  { action = \"allow\"; dir = \"/opt/b\"; signed_by = [ \"pss\", \"Other.ci-2_x\", \"rsa\" ]; },\n"
+		"  { action = \"allow\"; signed_by = \"p256\"; },\n"                         /* 14 */
+		"  { action = \"deny\"; exe = \"/usr/bin/x\"; signed_by = \"vendor\"; },\n"  /* 15 */
+		"  { action = \"allow\"; manifest = \"@D/app.sha256\"; signed_by = [ \"vendor\", \"rsa\" ]; }\n"
+		");\n";
+	static const char manifest[] =
+		HX1 "  /opt/app/b.so\n"
+		HX2 " */opt/app/a.so\n"
+		"\\" HX1 "  /opt/app/we\\\\ird\\nname.so\n"
+		"ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789  /opt/app/c d.so";
+	enum dlg_key_type want_type[] = { DLG_KEY_ED25519, DLG_KEY_ECDSA_P384, DLG_KEY_RSA,
+					  DLG_KEY_RSA_PSS, DLG_KEY_ECDSA_P256 };
+	char path[PATH_MAX];
+	struct dlg_diags d = { 0 };
+	struct dlg_policy *p;
+	struct dlg_manifest *m;
+	unsigned char want[DLG_SHA256_LEN];
+	char err[128];
+	int fd;
+
+	(void)state;
+	keys_ready();
+	manifest_file("app.sha256", manifest, "rsa");
+	p = parse_tmpl(tmpl, &d);
+	dump(&d);
+	assert_non_null(p);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(p->n_keys, 5);
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(p->keys[i].type, want_type[i]);
+		assert_non_null(p->keys[i].der);
+		assert_true(p->keys[i].der_len > 0 && p->keys[i].der_len <= DLG_KEY_DER_MAX);
+		assert_int_equal(p->keys[i].line, 4 + i);
+	}
+	assert_string_equal(p->keys[1].name, "Other.ci-2_x");
+	assert_string_equal(p->sig_dir, "/var/lib/dlguard/sigs");
+	assert_int_equal(p->n_rules, 5);
+	assert_int_equal(p->rules[0].n_signed_by, 1);
+	assert_int_equal(p->rules[0].signed_by[0], 0);
+	/* stored sorted by key index, whatever the written order */
+	assert_int_equal(p->rules[1].n_signed_by, 3);
+	assert_int_equal(p->rules[1].signed_by[0], 1);
+	assert_int_equal(p->rules[1].signed_by[1], 2);
+	assert_int_equal(p->rules[1].signed_by[2], 3);
+	assert_null(p->rules[1].manifest);
+	m = p->rules[4].manifest;
+	assert_non_null(m);
+	assert_int_equal(m->key, 2);            /* rsa signed it: the second listed key */
+	tmp_path(path, sizeof path, "app.sha256");
+	assert_string_equal(m->path, path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(dlg_sha256_fd(fd, want, err, sizeof err), 0);
+	close(fd);
+	assert_memory_equal(m->sha256, want, DLG_SHA256_LEN);
+	assert_int_equal(m->sig_len, 256);      /* RSA 2048 */
+	assert_int_equal(m->n_entries, 4);
+	/* sorted by path; binary marker, escapes, spaces, upper-case hex read */
+	assert_string_equal(m->entries[0].path, "/opt/app/a.so");
+	assert_int_equal(m->entries[0].sha256[0], 0x22);
+	assert_string_equal(m->entries[1].path, "/opt/app/b.so");
+	assert_string_equal(m->entries[2].path, "/opt/app/c d.so");
+	assert_int_equal(m->entries[2].sha256[0], 0xab);
+	assert_string_equal(m->entries[3].path, "/opt/app/we\\ird\nname.so");
+	dlg_policy_free(p);
+	dlg_diags_free(&d);
+
+	/* each key type signs a manifest that verifies */
+	for (size_t i = 0; i < 5; i++) {
+		static const char *const names[] = { "vendor", "p384", "rsa", "pss", "p256" };
+		char t[1024];
+
+		manifest_file("each.sha256", HX1 "  /opt/x.so\n", names[i]);
+		snprintf(t, sizeof t, HEAD "keys = ( { name = \"k\"; public_key = \"@K/%s.pub\"; } );\n"
+			 "rules = ( { action = \"allow\"; manifest = \"@D/each.sha256\"; "
+			 "signed_by = \"k\"; } );\n", names[i]);
+		p = parse_tmpl(t, &d);
+		print_message("key %s\n", names[i]);
+		dump(&d);
+		assert_non_null(p);
+		assert_int_equal(d.n, 0);
+		assert_int_equal(p->rules[0].manifest->n_entries, 1);
+		dlg_policy_free(p);
+		dlg_diags_free(&d);
+	}
+}
+
+/* Errors about keys, signed_by, manifest rules and signatures, each on its
+ * line. Keys are on lines 4 and 5 of KEYS_HEAD, its rule on line 8. */
+static const struct err_case KEY_ERRORS[] = {
+	{ HEAD "keys = { };\n", 3, "keys must be a list" },
+	{ HEAD "keys = ( \"x\" );\n", 3, "key 1 must be a group" },
+	{ HEAD "keys = (\n  { name = \"a\"; public_key = \"@K/vendor.pub\"; file = 1; }\n);\n", 4,
+	  "key 1: unknown key \"file\" (a key takes name, public_key)" },
+	{ HEAD "keys = (\n  { public_key = \"@K/vendor.pub\"; }\n);\n", 4, "key 1 has no name" },
+	{ HEAD "keys = (\n  { name = \"a\"; }\n);\n", 4, "key 1 has no public_key" },
+	{ HEAD "keys = (\n  { name = \"a b\"; public_key = \"@K/vendor.pub\"; }\n);\n", 4,
+	  "key 1: name \"a b\" must be 1 to 63 characters from A-Z a-z 0-9 _ . -" },
+	{ HEAD "keys = (\n  { name = \"\"; public_key = \"@K/vendor.pub\"; }\n);\n", 4, "must be 1 to 63" },
+	{ HEAD "keys = (\n  { name = \"0123456789012345678901234567890123456789012345678901234567890123\"; "
+	  "public_key = \"@K/vendor.pub\"; }\n);\n", 4, "must be 1 to 63" },
+	{ HEAD "keys = (\n  { name = \"k\\u00e9\"; public_key = \"@K/vendor.pub\"; }\n);\n", 4, "must be 1 to 63" },
+	{ HEAD "keys = (\n  { name = 1; public_key = \"@K/vendor.pub\"; }\n);\n", 4,
+	  "key 1: name must be a string, not an integer" },
+	{ KEYS_HEAD "keys2 = 1;\n", 7, "unknown top-level key \"keys2\"" },
+	{ HEAD "keys = (\n  { name = \"a\"; public_key = \"@K/vendor.pub\"; },\n"
+	  "  { name = \"a\"; public_key = \"@K/p256.pub\"; }\n);\n", 5,
+	  "key 2: name \"a\" is already used by the key at line 4" },
+	{ HEAD "keys = (\n  { name = \"a\"; public_key = \"vendor.pub\"; }\n);\n", 4,
+	  "public_key \"vendor.pub\" is not absolute" },
+	{ HEAD "keys = (\n  { name = \"a\"; public_key = [ \"/x\" ]; }\n);\n", 4,
+	  "public_key must be a string (an absolute path), not an array" },
+	/* loading: the key's line, its name */
+	{ HEAD "keys = (\n  { name = \"a\"; public_key = \"@K/none.pub\"; }\n);\n", 4, "key \"a\": " },
+	{ HEAD "keys = (\n  { name = \"a\"; public_key = \"@K/vendor.pub\"; },\n"
+	  "  { name = \"w\";\n    public_key = \"@K/weak.pub\"; }\n);\n", 5, "key \"w\": " },
+	{ HEAD "keys = (\n  { name = \"a\"; public_key = \"@K/weak.pub\"; }\n);\n", 4, "1024" },
+	{ HEAD "keys = (\n  { name = \"a\"; public_key = \"@K/k1.pub\"; }\n);\n", 4, "key \"a\": " },
+	{ HEAD "keys = (\n  { name = \"a\"; public_key = \"@K/x25519.pub\"; }\n);\n", 4, "key \"a\": " },
+	{ HEAD "keys = (\n  { name = \"a\"; public_key = \"@K/vendor.key\"; }\n);\n", 4, "key \"a\": " },
+	{ HEAD "keys = (\n  { name = \"a\"; public_key = \"@K/garbage.pub\"; }\n);\n", 4, "key \"a\": " },
+	{ HEAD "keys = (\n  { name = \"a\"; public_key = \"@K\"; }\n);\n", 4, "key \"a\": " },
+	/* signatures */
+	{ HEAD "signatures = \"/x\";\n", 3, "signatures must be a group { dir = \"...\"; }, not a string" },
+	{ HEAD "signatures = { path = \"/x\"; };\n", 3, "unknown key \"path\" in signatures" },
+	{ HEAD "signatures = { dir = \"sigs\"; };\n", 3, "signatures.dir \"sigs\" is not absolute" },
+	{ HEAD "signatures = { dir = \"/var/sigs/\"; };\n", 3, "signatures.dir \"/var/sigs/\" ends with '/'" },
+	{ HEAD "signatures = { dir = \"/\"; };\n", 3, "signatures.dir \"/\" is where signatures are looked for" },
+	{ HEAD "signatures = { dir = 1; };\n", 3, "signatures.dir must be a string" },
+	/* signed_by */
+	{ KRULE("action = \"allow\"; dir = \"/a\"; signed_by = \"nope\";"), 8,
+	  "rule 1: signed_by names key \"nope\", which keys = ( ... ) does not define" },
+	{ RULE("action = \"allow\"; dir = \"/a\"; signed_by = \"vendor\";"), 4,
+	  "rule 1: signed_by names key \"vendor\"" },
+	{ KRULE("action = \"allow\"; dir = \"/a\"; signed_by = [ ];"), 8, "rule 1: signed_by array is empty" },
+	{ KRULE("action = \"allow\"; dir = \"/a\"; signed_by = ( \"vendor\" );"), 8,
+	  "rule 1: signed_by must be a key name or an array of key names" },
+	{ KRULE("action = \"allow\"; dir = \"/a\"; signed_by = 3;"), 8, "not an integer" },
+	{ KRULE("action = \"allow\"; dir = \"/a\"; signed_by = [ 1 ];"), 8,
+	  "rule 1: signed_by item 1 must be a string, not an integer" },
+	{ KRULE("action = \"allow\"; dir = \"/a\"; signed_by = [ \"other\", \"vendor\", \"other\" ];"), 8,
+	  "rule 1: signed_by item 3 repeats key \"other\"" },
+	{ KRULE("action = \"allow\"; dir = \"/a\"; signed_by = \"Vendor\";"), 8, "names key \"Vendor\"" },
+	{ KRULE("action = \"allow\"; dir = \"/a\"; signd_by = \"vendor\";"), 8,
+	  "rule 1: unknown key \"signd_by\" (a rule takes action, path, dir, exe, sha256, signed_by, manifest)" },
+	{ KRULE("action = \"allow\"; exe = \"/usr/bin/x\";"), 8, "only exe" },
+	/* manifest rules */
+	{ KRULE("action = \"allow\"; manifest = \"app.sha256\"; signed_by = \"vendor\";"), 8,
+	  "rule 1: manifest \"app.sha256\" is not absolute" },
+	{ KRULE("action = \"allow\"; manifest = \"@D/m.sha256\";"), 8,
+	  "rule 1: manifest needs signed_by" },
+	{ KRULE("action = \"allow\"; manifest = \"@D/m.sha256\"; signed_by = \"vendor\"; path = \"/a.so\";"), 8,
+	  "rule 1: manifest cannot be combined with path" },
+	{ KRULE("action = \"allow\"; manifest = \"@D/m.sha256\"; signed_by = \"vendor\"; sha256 = \"" H_A "\";"), 8,
+	  "rule 1: manifest cannot be combined with sha256" },
+	{ KRULE("action = \"allow\"; manifest = 1; signed_by = \"vendor\";"), 8,
+	  "manifest must be a string" },
+	{ KRULE("action = \"allow\"; manifest = \"@D/missing.sha256\"; signed_by = \"vendor\";"), 8,
+	  "rule 1: cannot read manifest \"" },
+	{ KRULE("action = \"allow\"; manifest = \"@D\"; signed_by = \"vendor\";"), 8, "it is a directory" },
+	/* duplicates and what counts as the same conditions */
+	{ KEYS_HEAD "rules = (\n  { action = \"allow\"; dir = \"/a\"; signed_by = [ \"vendor\", \"other\" ]; },\n"
+	  "  { action = \"allow\"; dir = \"/a\"; signed_by = [ \"other\", \"vendor\" ]; }\n);\n", 9,
+	  "rule 2 is a duplicate of rule 1 at line 8" },
+};
+
+static void test_key_error_table(void **state)
+{
+	(void)state;
+	keys_ready();
+	for (size_t i = 0; i < sizeof KEY_ERRORS / sizeof KEY_ERRORS[0]; i++) {
+		struct dlg_diags d = { 0 };
+		struct dlg_policy *p = parse_tmpl(KEY_ERRORS[i].text, &d);
+
+		print_message("case %zu: want line %u \"%s\"\n", i, KEY_ERRORS[i].line,
+			      KEY_ERRORS[i].sub);
+		dump(&d);
+		assert_null(p);
+		assert_true(d.n_errors >= 1);
+		assert_non_null(find_diag(&d, DLG_DIAG_ERROR, KEY_ERRORS[i].line, KEY_ERRORS[i].sub));
+		dlg_diags_free(&d);
+	}
+}
+
+/* A key that fails to load is one error: rules naming it add none. */
+static void test_key_error_once(void **state)
+{
+	static const char tmpl[] =
+		HEAD "keys = (\n  { name = \"w\"; public_key = \"@K/weak.pub\"; }\n);\n"
+		"rules = (\n  { action = \"allow\"; dir = \"/a\"; signed_by = \"w\"; },\n"
+		"  { action = \"allow\"; manifest = \"@D/nothing.sha256\"; signed_by = \"w\"; }\n);\n";
+	struct dlg_diags d = { 0 };
+
+	(void)state;
+	keys_ready();
+	assert_null(parse_tmpl(tmpl, &d));
+	dump(&d);
+	assert_int_equal(d.n_errors, 1);
+	assert_int_equal(d.n, 1);
+	assert_non_null(find_diag(&d, DLG_DIAG_ERROR, 4, "key \"w\": "));
+	dlg_diags_free(&d);
+}
+
+struct manifest_case {
+	const char *content;    /* @D expanded */
+	const char *signer;     /* NULL: no .sig */
+	const char *after;      /* appended after signing, or NULL */
+	const char *sub;        /* expected error on the rule's line (8) */
+};
+
+static void test_manifest_errors(void **state)
+{
+	static const struct manifest_case cases[] = {
+		{ HX1 "  /opt/a.so\n", NULL, NULL, "cannot read its signature" },
+		{ HX1 "  /opt/a.so\n", "p256", NULL,
+		  "rule 1: manifest \"" },
+		{ HX1 "  /opt/a.so\n", "p256", NULL,
+		  "is signed by key \"other\", which this rule does not trust (signed_by \"vendor\")" },
+		{ HX1 "  /opt/a.so\n", "outsider", NULL,
+		  "its signature does not verify with key \"vendor\"" },
+		{ HX1 "  /opt/a.so\n", "vendor", HX2 "  /opt/b.so\n",
+		  "its signature does not verify with key \"vendor\"" },
+		{ HX1 "  /opt/a.so\n" HX2 "  lib/x.so\n", "vendor", NULL,
+		  "line 2: path \"lib/x.so\" is not absolute: a manifest lists absolute paths" },
+		{ HX1 "  /opt/a.so\n\n", "vendor", NULL, "line 2: not a sha256sum line" },
+		{ "hello\n", "vendor", NULL, "line 1: not a sha256sum line" },
+		{ HX1 " /opt/a.so\n", "vendor", NULL, "line 1: not a sha256sum line" },
+		{ HX1 "\t/opt/a.so\n", "vendor", NULL, "line 1: not a sha256sum line" },
+		{ HX1 "  \n", "vendor", NULL, "line 1: not a sha256sum line" },
+		{ "SHA256 (/opt/a.so) = " HX1 "\n", "vendor", NULL, "line 1: not a sha256sum line" },
+		{ "g111111111111111111111111111111111111111111111111111111111111111  /opt/a.so\n",
+		  "vendor", NULL, "line 1: digest has a non-hex character at position 1" },
+		{ "\\" HX1 "  /opt/a\\tb.so\n", "vendor", NULL, "line 1: bad escape" },
+		{ "\\" HX1 "  /opt/a.so\\\n", "vendor", NULL, "line 1: bad escape" },
+		{ HX1 "  /opt/a.so\n" HX2 "  /opt/b.so\n" HX2 "  /opt/a.so\n", "vendor", NULL,
+		  "line 3 lists /opt/a.so again (first at line 1)" },
+		{ HX1 "  /opt/a.so\n" HX1 "  /opt/a.so\n", "vendor", NULL, "lists /opt/a.so again" },
+	};
+	char path[PATH_MAX];
+
+	(void)state;
+	keys_ready();
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct dlg_diags d = { 0 };
+
+		tmp_path(path, sizeof path, "bad.sha256.sig");
+		unlink(path);
+		manifest_file("bad.sha256", cases[i].content, cases[i].signer);
+		if (cases[i].after) {
+			tmp_path(path, sizeof path, "bad.sha256");
+			sh("printf '%%s' '%s' >> '%s'", cases[i].after, path);
+		}
+		print_message("case %zu: \"%s\"\n", i, cases[i].sub);
+		assert_null(parse_tmpl(KRULE("action = \"allow\"; manifest = \"@D/bad.sha256\"; "
+					     "signed_by = \"vendor\";"), &d));
+		dump(&d);
+		assert_non_null(find_diag(&d, DLG_DIAG_ERROR, 8, cases[i].sub));
+		dlg_diags_free(&d);
+	}
+
+	/* a NUL byte; a FIFO (must not block: the alarm fails a hang) */
+	struct dlg_diags d = { 0 };
+	tmp_path(path, sizeof path, "nul.sha256");
+	write_file(path, HX1 "  /opt/a\0.so\n", 77);
+	sign_as("vendor", path);
+	assert_null(parse_tmpl(KRULE("action = \"allow\"; manifest = \"@D/nul.sha256\"; "
+				     "signed_by = \"vendor\";"), &d));
+	assert_non_null(find_diag(&d, DLG_DIAG_ERROR, 8, "contains a NUL byte"));
+	dlg_diags_free(&d);
+	alarm(10);
+	tmp_path(path, sizeof path, "fifo.sha256");
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_null(parse_tmpl(KRULE("action = \"allow\"; manifest = \"@D/fifo.sha256\"; "
+				     "signed_by = \"vendor\";"), &d));
+	assert_non_null(find_diag(&d, DLG_DIAG_ERROR, 8, "it is a FIFO, not a regular file"));
+	dlg_diags_free(&d);
+	/* a FIFO as the signature */
+	manifest_file("fsig.sha256", HX1 "  /opt/a.so\n", NULL);
+	tmp_path(path, sizeof path, "fsig.sha256.sig");
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_null(parse_tmpl(KRULE("action = \"allow\"; manifest = \"@D/fsig.sha256\"; "
+				     "signed_by = \"vendor\";"), &d));
+	assert_non_null(find_diag(&d, DLG_DIAG_ERROR, 8, "cannot read its signature"));
+	dlg_diags_free(&d);
+	alarm(0);
+}
+
+static void test_key_warnings(void **state)
+{
+	struct dlg_diags d = { 0 };
+	struct dlg_policy *p;
+
+	(void)state;
+	keys_ready();
+	/* other is never used; a copy of vendor under another name */
+	p = parse_tmpl(HEAD "keys = (\n  { name = \"vendor\"; public_key = \"@K/vendor.pub\"; },\n"
+		       "  { name = \"other\"; public_key = \"@K/p256.pub\"; },\n"
+		       "  { name = \"again\"; public_key = \"@K/vendor-copy.pub\"; }\n);\n"
+		       "rules = ( { action = \"allow\"; dir = \"/a\"; signed_by = [ \"vendor\", \"again\" ]; } );\n",
+		       &d);
+	dump(&d);
+	assert_non_null(p);
+	assert_int_equal(d.n, 2);
+	assert_non_null(find_diag(&d, DLG_DIAG_WARNING, 5, "key \"other\" is not used by any rule"));
+	assert_non_null(find_diag(&d, DLG_DIAG_WARNING, 6,
+				  "key \"again\" is the same public key as key \"vendor\" at line 4"));
+	dlg_policy_free(p);
+	dlg_diags_free(&d);
+
+	/* an empty manifest is valid and matches nothing (the openssl CLI
+	 * cannot sign empty input with Ed25519: ECDSA here) */
+	manifest_file("empty.sha256", "", "p256");
+	p = parse_tmpl(KRULE("action = \"allow\"; manifest = \"@D/empty.sha256\"; "
+			     "signed_by = [ \"vendor\", \"other\" ];"), &d);
+	dump(&d);
+	assert_non_null(p);
+	assert_non_null(find_diag(&d, DLG_DIAG_WARNING, 8, "lists no file: the rule matches nothing"));
+	assert_int_equal(p->rules[0].manifest->n_entries, 0);
+	dlg_policy_free(p);
+	dlg_diags_free(&d);
+
+	/* shadowing: a broad rule before a signed one shadows it; a signed rule
+	 * before a broad one does not; different keys are different rules */
+	p = parse_tmpl(KEYS_HEAD "rules = (\n"
+		       "  { action = \"allow\"; dir = \"/a\"; signed_by = \"vendor\"; },\n"    /* 8 */
+		       "  { action = \"deny\"; dir = \"/a\"; },\n"                             /* 9 */
+		       "  { action = \"allow\"; dir = \"/a\"; signed_by = \"other\"; },\n"     /* 10 */
+		       "  { action = \"allow\"; dir = \"/a/b\"; signed_by = \"other\"; }\n"    /* 11 */
+		       ");\n", &d);
+	dump(&d);
+	assert_non_null(p);
+	assert_int_equal(d.n, 2);
+	assert_non_null(find_diag(&d, DLG_DIAG_WARNING, 10, "rule 3 can never match: rule 2 at line 9"));
+	assert_non_null(find_diag(&d, DLG_DIAG_WARNING, 11, "rule 4 can never match: rule 2 at line 9"));
+	dlg_policy_free(p);
+	dlg_diags_free(&d);
+}
+
+/* Manifest entries and signatures.dir become canonical; missing entries are
+ * kept as written with one warning per manifest. */
+static void test_canonicalize_manifest(void **state)
+{
+	char real[PATH_MAX], link[PATH_MAX], lib[PATH_MAX], want[PATH_MAX];
+	struct dlg_diags d = { 0 };
+	struct dlg_policy *p;
+	struct dlg_manifest *m;
+
+	(void)state;
+	keys_ready();
+	tmp_path(real, sizeof real, "mreal");
+	tmp_path(link, sizeof link, "mlink");
+	assert_int_equal(mkdir(real, 0755), 0);
+	assert_int_equal(symlink("mreal", link), 0);
+	tmp_path(lib, sizeof lib, "mreal/z.so");
+	write_file(lib, "z", 1);
+	tmp_path(lib, sizeof lib, "mreal/a.so");
+	write_file(lib, "a", 1);
+	manifest_file("canon.sha256",
+		      HX1 "  @D/mlink/z.so\n"
+		      HX2 "  @D/mlink/a.so\n"
+		      HX2 "  @D/mlink/gone1.so\n"
+		      HX2 "  @D/mlink/gone2.so\n", "vendor");
+	p = parse_tmpl(KEYS_HEAD "signatures = { dir = \"@D/mlink\"; };\n"
+		       "rules = (\n  { action = \"allow\"; manifest = \"@D/canon.sha256\"; "
+		       "signed_by = \"vendor\"; },\n  { action = \"allow\"; signed_by = \"other\"; }\n);\n",
+		       &d);
+	dump(&d);
+	assert_non_null(p);
+	assert_int_equal(d.n, 0);
+	dlg_policy_canonicalize(p, &d);
+	dump(&d);
+	assert_int_equal(d.n_errors, 0);
+	assert_int_equal(d.n, 1);
+	assert_non_null(find_diag(&d, DLG_DIAG_WARNING, 9, "rule 1: 2 of 4 files listed in manifest"));
+	assert_string_equal(p->sig_dir, real);
+	m = p->rules[0].manifest;
+	/* canonical, and sorted again: "mlink/gone*" sort after "mreal/..." */
+	tmp_path(want, sizeof want, "mlink/gone1.so");
+	assert_string_equal(m->entries[0].path, want);
+	tmp_path(want, sizeof want, "mlink/gone2.so");
+	assert_string_equal(m->entries[1].path, want);
+	tmp_path(want, sizeof want, "mreal/a.so");
+	assert_string_equal(m->entries[2].path, want);
+	assert_int_equal(m->entries[2].sha256[0], 0x22);
+	tmp_path(want, sizeof want, "mreal/z.so");
+	assert_string_equal(m->entries[3].path, want);
+	dlg_policy_free(p);
+	dlg_diags_free(&d);
+
+	/* a signature directory that does not exist: kept, with a warning */
+	p = parse_tmpl(KEYS_HEAD "signatures = { dir = \"@D/nosigs\"; };\n"
+		       "rules = ( { action = \"allow\"; signed_by = [ \"vendor\", \"other\" ]; } );\n", &d);
+	assert_non_null(p);
+	dlg_policy_canonicalize(p, &d);
+	dump(&d);
+	assert_non_null(find_diag(&d, DLG_DIAG_WARNING, 0, "signatures.dir"));
+	tmp_path(want, sizeof want, "nosigs");
+	assert_string_equal(p->sig_dir, want);
+	dlg_policy_free(p);
+	dlg_diags_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -728,6 +1268,12 @@ int main(void)
 		cmocka_unit_test(test_parse_file_refused),
 		cmocka_unit_test(test_parse_file_size),
 		cmocka_unit_test(test_canonicalize),
+		cmocka_unit_test(test_keys_valid),
+		cmocka_unit_test(test_key_error_table),
+		cmocka_unit_test(test_key_error_once),
+		cmocka_unit_test(test_manifest_errors),
+		cmocka_unit_test(test_key_warnings),
+		cmocka_unit_test(test_canonicalize_manifest),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

@@ -12,7 +12,8 @@ int cmd_sign(int argc, char **argv);
 int cmd_install(int argc, char **argv);
 int cmd_uninstall(int argc, char **argv);
 int cmd_status(int argc, char **argv);
-int cmd_probe(int argc, char **argv);
+int cmd_manifest(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /* Parses and canonicalises a policy file, printing every diagnostic as
  * FILE:LINE: level: message to stderr. Returns NULL on any error. */

@@ -3,7 +3,6 @@
  * process on the machine, so every write is atomic (temp file in the same
  * directory, fsync, rename, fsync of the directory) and a policy is
  * installed only after it was tried with the library preloaded. */
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -203,19 +202,40 @@ static int run_with_policy(const struct paths *p, const char *db, char *const ar
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* dlguard-probe: beside this binary in a build tree, in
+ * libexec/dlguard when installed. */
+static int probe_path(char *out, size_t len)
+{
+	const char *rel[] = { "dlguard-probe", DLGUARD_BIN_TO_LIBEXEC "/dlguard/dlguard-probe" };
+	char exe[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++)
+		if (snprintf(out, len, "%s/%s", exe, rel[i]) < (int)len && access(out, X_OK) == 0)
+			return 0;
+	return -1;
+}
+
 /* Tries the new policy for real before any process depends on it: a shell
  * starts, and a dlopen of a system library succeeds. */
 static int preflight(const struct paths *p, const char *db)
 {
-	char self[PATH_MAX];
+	char probe_exe[PATH_MAX];
 	char *const sh[] = { "/bin/sh", "-c", "true", NULL };
-	char *probe[] = { self, "__probe", PROBE_LIBRARY, NULL };
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	char *probe[] = { probe_exe, PROBE_LIBRARY, NULL };
 	int rc;
 
-	if (n <= 0)
+	if (probe_path(probe_exe, sizeof probe_exe) != 0) {
+		fprintf(stderr, "dlguard: cannot find dlguard-probe beside this dlguard binary\n");
 		return -1;
-	self[n] = '\0';
+	}
 	rc = run_with_policy(p, db, sh);
 	if (rc != 0) {
 		fprintf(stderr, "dlguard: pre-flight failed: /bin/sh -c true exited %d under the new policy\n", rc);
@@ -227,22 +247,6 @@ static int preflight(const struct paths *p, const char *db)
 				"(see its log); not installing\n", PROBE_LIBRARY);
 		return -1;
 	}
-	return 0;
-}
-
-/* The hidden probe behind the pre-flight. */
-int cmd_probe(int argc, char **argv)
-{
-	void *h;
-
-	if (argc != 2)
-		return 2;
-	h = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		fprintf(stderr, "dlguard: probe: %s\n", dlerror());
-		return 1;
-	}
-	dlclose(h);
 	return 0;
 }
 

@@ -17,15 +17,15 @@ static const struct {
 	{ "install", cmd_install, "install [--root DIR] [--policy CONF]   compile, pre-flight, add to /etc/ld.so.preload" },
 	{ "uninstall", cmd_uninstall, "uninstall [--root DIR]         remove dlguard's line from /etc/ld.so.preload" },
 	{ "status", cmd_status, "status [--root DIR]            installed? which policy, which mode" },
-	{ "__probe", cmd_probe, NULL },
+	{ "manifest", cmd_manifest, "manifest --key KEY -o OUT [--all] FILE|DIR...   signed sha256sum list for manifest rules" },
+	{ "verify", cmd_verify, "verify [-p POLICY] [--exe EXE] FILE...   the decision a policy takes for each file, and why" },
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: dlguard COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (commands[i].summary)
-			fprintf(f, "  %s\n", commands[i].summary);
+		fprintf(f, "  %s\n", commands[i].summary);
 	fprintf(f, "\n  --version                      print the version\n");
 }
 
