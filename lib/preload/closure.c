@@ -21,7 +21,7 @@ struct node {
 
 struct walk {
 	struct node *v;
-	size_t n;
+	size_t n, cap;
 	const struct closure_root *root;
 	closure_decide_fn decide;
 	void *ctx;
@@ -99,6 +99,15 @@ static bool add_dependency(struct walk *w, int parent, const char *needed)
 
 	if (w->n >= CLOSURE_MAX)
 		return refuse(w, "dependency closure larger than %d objects", CLOSURE_MAX);
+	if (w->n == w->cap) {
+		/* grown on demand: most loads need one or two new objects */
+		size_t cap = w->cap * 2;
+		struct node *v = realloc(w->v, cap * sizeof *v);
+		if (!v)
+			return refuse(w, "out of memory checking dependencies");
+		w->v = v;
+		w->cap = cap;
+	}
 	search_ctx(w, parent, &ctx, chain, &n_chain);
 	switch (dlg_resolve(&ctx, needed, &f, err, sizeof err)) {
 	case DLG_RESOLVE_FOUND:
@@ -129,15 +138,24 @@ static bool add_dependency(struct walk *w, int parent, const char *needed)
 	return true;
 }
 
+/* Nothing to map but the root: every needed name is already loaded. */
+static bool all_loaded(const struct dlg_elf_dyn *dyn)
+{
+	for (size_t i = 0; i < dyn->n_needed; i++)
+		if (!caller_name_loaded(dyn->needed[i]))
+			return false;
+	return true;
+}
+
 bool closure_check(const struct closure_root *root, closure_decide_fn decide, void *ctx,
 		   char *reason, size_t len)
 {
-	struct walk w = { NULL, 0, root, decide, ctx, reason, len };
+	struct walk w = { NULL, 0, 4, root, decide, ctx, reason, len };
 	bool ok = true;
 
-	if (root->dyn->n_needed == 0)
+	if (all_loaded(root->dyn))
 		return true;
-	w.v = calloc(CLOSURE_MAX, sizeof *w.v);
+	w.v = calloc(w.cap, sizeof *w.v);
 	if (!w.v) {
 		snprintf(reason, len, "out of memory checking dependencies");
 		return false;

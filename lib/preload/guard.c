@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "caller.h"
+#include "vcache.h"
 #include "verdict.h"
 #include "closure.h"
 #include "crypto.h"
@@ -296,12 +297,16 @@ static void *open_slow(const struct request *r)
 		return refuse(r, f.path[0] ? f.path : r->name, without_prefix(err, f.path), NULL);
 	}
 
-	dlg_fd_canonical(f.fd, f.path, canon, sizeof canon);
 	subj.path = canon;
 	subj.exe = g.env->exe[0] ? g.env->exe : NULL;
 	subj.fd = f.fd;
-	verdict_decide(&subj, &d);
-	have_dyn = dlg_elf_read_dynamic(f.fd, &dyn, err, sizeof err) == 0;
+	if (!vcache_get(&f.st, canon, sizeof canon, &d, &dyn, &have_dyn)) {
+		dlg_fd_canonical(f.fd, f.path, canon, sizeof canon);
+		verdict_decide(&subj, &d);
+		have_dyn = dlg_elf_read_dynamic(f.fd, &dyn, err, sizeof err) == 0;
+		if (!subj.sig_checked && !subj.hash_failed)
+			vcache_put(&f.st, canon, &d, have_dyn ? &dyn : NULL);
+	}
 	if (strcmp(d.decision, "deny") != 0 && have_dyn && verdict_active())
 		check_dependencies(r, &ctx, &f, &dyn, &d);
 	if (d.by)

@@ -211,8 +211,34 @@ static void log_error_once(const struct policy_slot *s)
 	dlg_event_syslog(msg);
 }
 
+static void emit_event(const char *action, const char *requested, const char *path,
+		       const struct dlg_subject *subj, const struct decision *d);
+
+static bool slot_logs(const struct policy_slot *s, bool denied)
+{
+	return s->state == SLOT_ERROR ||
+	       (s->state == SLOT_OK &&
+		(s->db.log_file || (denied && (s->db.log_syslog || s->db.log_stderr))));
+}
+
+/* Whether an event would go anywhere: formatting one costs more than many
+ * a dlopen of an already-mapped file. */
+static bool wanted(bool denied)
+{
+	return slot_logs(&g.sys, denied) || slot_logs(&g.envp, denied) ||
+	       (denied && g.env.run_log[0]);
+}
+
 void verdict_emit(const char *action, const char *requested, const char *path,
 		  const struct dlg_subject *subj, const struct decision *d)
+{
+	if (!wanted(strcmp(d->decision, "allow") != 0))
+		return;
+	emit_event(action, requested, path, subj, d);
+}
+
+static void emit_event(const char *action, const char *requested, const char *path,
+		       const struct dlg_subject *subj, const struct decision *d)
 {
 	char rule[32], line[DLG_EVENT_MAX];
 	bool denied = strcmp(d->decision, "allow") != 0;
