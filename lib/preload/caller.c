@@ -3,6 +3,8 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
+#include <pthread.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -145,10 +147,73 @@ static int name_cb(struct dl_phdr_info *info, size_t size, void *data)
 	return q->found;
 }
 
+/* Names recently found loaded, valid while the loader's load and unload
+ * counters stay the same: asking again for an object already loaded (the
+ * most frequent dlopen of all) then costs one callback instead of a walk
+ * over every loaded object. */
+#define NAME_CACHE 8
+#define NAME_MAX_CACHED 256
+
+static struct {
+	pthread_mutex_t lock;
+	unsigned long long adds, subs;
+	char names[NAME_CACHE][NAME_MAX_CACHED];
+	unsigned next;
+} seen = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+struct generation {
+	unsigned long long adds, subs;
+};
+
+static int generation_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct generation *g = data;
+
+	if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
+		g->adds = info->dlpi_adds;
+		g->subs = info->dlpi_subs;
+	}
+	return 1;
+}
+
+static bool seen_lookup(const char *name, const struct generation *gen)
+{
+	bool hit = false;
+
+	pthread_mutex_lock(&seen.lock);
+	if (seen.adds == gen->adds && seen.subs == gen->subs)
+		for (unsigned i = 0; i < NAME_CACHE && !hit; i++)
+			hit = strcmp(seen.names[i], name) == 0;
+	pthread_mutex_unlock(&seen.lock);
+	return hit;
+}
+
+static void seen_add(const char *name, const struct generation *gen)
+{
+	if (strlen(name) >= NAME_MAX_CACHED)
+		return;
+	pthread_mutex_lock(&seen.lock);
+	if (seen.adds != gen->adds || seen.subs != gen->subs) {
+		memset(seen.names, 0, sizeof seen.names);
+		seen.adds = gen->adds;
+		seen.subs = gen->subs;
+	}
+	strcpy(seen.names[seen.next++ % NAME_CACHE], name);
+	pthread_mutex_unlock(&seen.lock);
+}
+
 bool caller_name_loaded(const char *name)
 {
 	struct name_query q = { name, strchr(name, '/') != NULL, false };
+	struct generation gen = { 0, 0 };
 
+	if (!*name)
+		return false;
+	dl_iterate_phdr(generation_cb, &gen);
+	if (gen.adds && seen_lookup(name, &gen))
+		return true;
 	dl_iterate_phdr(name_cb, &q);
+	if (q.found && gen.adds)
+		seen_add(name, &gen);
 	return q.found;
 }

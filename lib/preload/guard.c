@@ -161,7 +161,7 @@ static void fill_ctx(struct dlg_search_ctx *ctx, struct caller_info *caller,
 	ctx->secure = g.env->secure;
 	ctx->platform = g.env->platform;
 	ctx->ld_so_cache = "/etc/ld.so.cache";
-	ctx->hwcaps = &g.env->hwcaps;
+	ctx->hwcaps = verdict_hwcaps();
 }
 
 /* Already loaded under this very name (a path equal to a loaded object's

@@ -55,9 +55,21 @@ static void load_slot(struct policy_slot *s, bool must_be_root_owned)
 {
 	struct stat st;
 
-	if (dlg_db_open_file(&s->db, s->path, &st, s->error, sizeof s->error) != 0) {
-		s->state = (errno == ENOENT && must_be_root_owned) ? SLOT_ABSENT : SLOT_ERROR;
-		return;
+	/* Without a message first: a missing system policy is the common case
+	 * in every process of a machine without dlguard installed, and
+	 * formatting the reason would be its only cost. */
+	if (dlg_db_open_file(&s->db, s->path, &st, NULL, 0) != 0) {
+		if (errno == ENOENT && must_be_root_owned) {
+			s->state = SLOT_ABSENT;
+			return;
+		}
+		s->state = SLOT_ERROR;
+		if (dlg_db_open_file(&s->db, s->path, &st, s->error, sizeof s->error) == 0) {
+			/* it became valid in between: take it */
+			s->state = SLOT_OK;
+		} else {
+			return;
+		}
 	}
 	if (must_be_root_owned && (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))) {
 		snprintf(s->error, sizeof s->error,
@@ -88,7 +100,6 @@ static void init_once(void)
 		g.env.ld_library_path = NULL;
 	n = readlink("/proc/self/exe", g.env.exe, sizeof g.env.exe - 1);
 	g.env.exe[n > 0 ? n : 0] = '\0';
-	dlg_hwcaps_init(&g.env.hwcaps);
 
 	g.sys.label = "system";
 	snprintf(g.sys.path, sizeof g.sys.path, "%s", DLGUARD_SYSTEM_POLICY);
@@ -111,6 +122,21 @@ void verdict_init(void)
 const struct verdict_env *verdict_env(void)
 {
 	return &g.env;
+}
+
+static pthread_once_t hwcaps_once = PTHREAD_ONCE_INIT;
+
+static void hwcaps_init(void)
+{
+	dlg_hwcaps_init(&g.env.hwcaps);
+}
+
+/* CPUID is slow under virtualisation (several microseconds each): computed
+ * on the first search, never at process start. */
+const struct dlg_hwcaps *verdict_hwcaps(void)
+{
+	pthread_once(&hwcaps_once, hwcaps_init);
+	return &g.env.hwcaps;
 }
 
 

@@ -18,7 +18,7 @@ struct verdict_env {
 	const char *ld_library_path;    /* as at start-up; NULL in AT_SECURE processes */
 	char exe[PATH_MAX];             /* /proc/self/exe, "" if unknown */
 	char run_log[PATH_MAX];         /* DLGUARD_RUN_LOG, "" if none */
-	struct dlg_hwcaps hwcaps;
+	struct dlg_hwcaps hwcaps;       /* use verdict_hwcaps(): computed on first use */
 };
 
 struct policy_slot;
@@ -33,6 +33,9 @@ struct decision {
  * after fork: the mapping is inherited). */
 void verdict_init(void);
 const struct verdict_env *verdict_env(void);
+
+/* The hwcaps subdirectories of this CPU, computed once, on first use. */
+const struct dlg_hwcaps *verdict_hwcaps(void);
 
 /* True when a system or environment policy exists (usable or not). */
 bool verdict_active(void);
