@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "sig.h"
 
 #define DLG_SHA256_LEN 32
@@ -12,6 +13,55 @@
 
 enum dlg_action { DLG_ACTION_ALLOW = 1, DLG_ACTION_DENY = 2 };
 enum dlg_mode { DLG_MODE_ENFORCE = 0, DLG_MODE_AUDIT = 1 };
+/* startup = "log" | "kill": what an untrusted object mapped before main does. */
+enum dlg_startup { DLG_STARTUP_LOG = 0, DLG_STARTUP_KILL = 1 };
+
+/* Environment variables env.strip may name, one bit each (the compiled form
+ * stores the set as this mask). Variables that make the loader or libc load,
+ * locate or trace code; DLGUARD_* are not among them on purpose: stripping
+ * those would only let children escape the environment policy. */
+enum dlg_env_var {
+	DLG_ENV_LD_PRELOAD = 1u << 0,
+	DLG_ENV_LD_LIBRARY_PATH = 1u << 1,
+	DLG_ENV_LD_AUDIT = 1u << 2,
+	DLG_ENV_GCONV_PATH = 1u << 3,
+	DLG_ENV_GLIBC_TUNABLES = 1u << 4,
+	DLG_ENV_LD_BIND_NOW = 1u << 5,
+	DLG_ENV_LD_BIND_NOT = 1u << 6,
+	DLG_ENV_LD_DEBUG = 1u << 7,
+	DLG_ENV_LD_DEBUG_OUTPUT = 1u << 8,
+	DLG_ENV_LD_PROFILE = 1u << 9,
+	DLG_ENV_LD_PROFILE_OUTPUT = 1u << 10,
+	DLG_ENV_LD_DYNAMIC_WEAK = 1u << 11,
+	DLG_ENV_LD_HWCAP_MASK = 1u << 12,
+	DLG_ENV_LD_ORIGIN_PATH = 1u << 13,
+	DLG_ENV_LD_SHOW_AUXV = 1u << 14,
+	DLG_ENV_LD_USE_LOAD_BIAS = 1u << 15,
+};
+#define DLG_ENV_KNOWN 0xffffu
+
+/* The name of the variable of one DLG_ENV_* bit, or NULL. */
+const char *dlg_env_var_name(uint32_t bit);
+/* The DLG_ENV_* bit of a variable name (exact, case-sensitive), or 0. */
+uint32_t dlg_env_var_bit(const char *name);
+
+/* File system types for fs = [ ... ]: a name stands for up to two statfs
+ * f_type values (linux/magic.h). */
+#define DLG_FS_MAGICS 2
+struct dlg_fs_type {
+	const char *name;
+	uint32_t magic[DLG_FS_MAGICS];  /* unused slots are 0 */
+};
+/* The known names, in the order messages list them; *n receives the count. */
+const struct dlg_fs_type *dlg_fs_types(size_t *n);
+/* The name reported for a statfs type: the first known name that stands for
+ * it, or NULL. */
+const char *dlg_fs_name(uint32_t magic);
+
+/* Bits of dlg_rule.risk (and of the compiled rule's risk flags). */
+#define DLG_RISK_FILELESS 1u    /* memfd, deleted, /proc, /dev/shm */
+#define DLG_RISK_WRITABLE 2u    /* the file or a directory above it is writable by others */
+#define DLG_RISK_KNOWN (DLG_RISK_FILELESS | DLG_RISK_WRITABLE)
 
 /* Longest key name (bytes, without the NUL): it is copied into fixed event
  * fields (struct dlg_subject.sig_key). */
@@ -58,6 +108,13 @@ struct dlg_rule {
 	size_t *signed_by;      /* indices into dlg_policy.keys, ascending, distinct */
 	size_t n_signed_by;     /* 0: no signature condition */
 	struct dlg_manifest *manifest;  /* NULL, or a manifest (then n_signed_by > 0) */
+	/* risk conditions (fstat, fstatfs and the directories above the file) */
+	uint32_t risk;          /* DLG_RISK_* bits: fileless = true, writable = true */
+	uint32_t *owners;       /* owner = ...: uids, ascending, distinct */
+	size_t n_owners;        /* 0: no owner condition */
+	uint32_t *fs;           /* fs = [ ... ]: statfs f_type values, ascending, distinct */
+	size_t n_fs;            /* 0: no fs condition */
+	uint32_t recent;        /* recent = seconds (changed that recently); 0: none */
 };
 
 struct dlg_policy {
@@ -73,6 +130,9 @@ struct dlg_policy {
 	struct dlg_key *keys;
 	size_t n_keys;
 	char *sig_dir;          /* signatures.dir: absolute directory, or NULL */
+	enum dlg_startup startup;       /* startup = "log" (default) or "kill" */
+	uint32_t env_strip;             /* env.strip: DLG_ENV_* bits */
+	bool deny_untrusted_preload;    /* env.deny_untrusted_preload */
 };
 
 /* Releases everything a policy owns; accepts NULL. */

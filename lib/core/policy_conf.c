@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <libconfig.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -801,6 +802,386 @@ static bool read_signed_by(struct dlg_diags *d, const config_setting_t *s, size_
 	return true;
 }
 
+/* ---- risk conditions and top-level options ------------------------------ */
+
+static int u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* A setting that may be one scalar or an array (or, when lists_too, a list)
+ * of them: false when it is neither; *n receives the number of items
+ * (item_of gives each). */
+static bool scalar_or_many(const config_setting_t *s, bool lists_too, size_t *n)
+{
+	int type = config_setting_type(s);
+
+	if (type == CONFIG_TYPE_ARRAY || (lists_too && type == CONFIG_TYPE_LIST)) {
+		*n = (size_t)config_setting_length(s);
+		return true;
+	}
+	*n = 1;
+	return type != CONFIG_TYPE_GROUP && type != CONFIG_TYPE_LIST &&
+	       type != CONFIG_TYPE_ARRAY;
+}
+
+static const config_setting_t *item_of(const config_setting_t *s, size_t i)
+{
+	int type = config_setting_type(s);
+
+	if (type == CONFIG_TYPE_ARRAY || type == CONFIG_TYPE_LIST)
+		return config_setting_get_elem(s, (unsigned)i);
+	return s;
+}
+
+static unsigned item_line(const config_setting_t *e, const config_setting_t *s)
+{
+	return line_of(e) ? line_of(e) : line_of(s);
+}
+
+/* fileless = true; writable = true. false is refused: a rule without the key
+ * already matches either way, and false-as-negation would be easy to misread. */
+static bool read_risk_flag(struct dlg_diags *d, const config_setting_t *s, size_t no,
+			   uint32_t bit, struct dlg_rule *r)
+{
+	const char *key = config_setting_name(s);
+
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		ERR(d, line_of(s), "rule %zu: %s must be true, not %s", no, key, type_name(s));
+		return false;
+	}
+	if (!config_setting_get_bool(s)) {
+		ERR(d, line_of(s), "rule %zu: %s = false is not a condition: remove it (a rule "
+		    "without %s matches either way; to exclude such files, put a deny rule with "
+		    "%s = true above)", no, key, key, key);
+		return false;
+	}
+	r->risk |= bit;
+	return true;
+}
+
+/* One owner item: a uid, or a user name resolved now (the preload never
+ * looks names up: the compiled policy holds uids). */
+static bool owner_item(struct dlg_diags *d, const config_setting_t *e, unsigned line,
+		       size_t no, size_t i, uint32_t *uid)
+{
+	const struct passwd *pw;
+	char w[32];
+	long long v;
+	qbuf q;
+
+	/* "owner item 2" in a list, "owner" alone */
+	if (config_setting_parent(e) && config_setting_name(e))
+		snprintf(w, sizeof w, "owner");
+	else
+		snprintf(w, sizeof w, "owner item %zu", i + 1);
+
+	switch (config_setting_type(e)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		v = config_setting_get_int64(e);
+		if (v < 0 || v > (long long)UINT32_MAX - 1) {
+			ERR(d, line, "rule %zu: %s: uid %lld is out of range (0 to %lu)", no, w, v,
+			    (unsigned long)UINT32_MAX - 1);
+			return false;
+		}
+		*uid = (uint32_t)v;
+		return true;
+	case CONFIG_TYPE_STRING:
+		pw = getpwnam(config_setting_get_string(e));
+		if (!pw) {
+			ERR(d, line, "rule %zu: owner %s: no such user on this machine (names are "
+			    "resolved to uids when the policy is compiled)", no,
+			    quote(&q, config_setting_get_string(e)));
+			return false;
+		}
+		*uid = (uint32_t)pw->pw_uid;
+		return true;
+	default:
+		ERR(d, line, "rule %zu: %s must be a user name or a uid, not %s", no, w,
+		    type_name(e));
+		return false;
+	}
+}
+
+/* owner = "root"; owner = 1000; owner = [ 0, 1000 ]; owner = ( 0, "daemon" );
+ * stored as sorted uids. */
+static bool read_owner(struct dlg_diags *d, const config_setting_t *s, size_t no,
+		       struct dlg_rule *r)
+{
+	size_t n, i, j, good = 0;
+	uint32_t *v;
+	bool ok = true;
+
+	if (!scalar_or_many(s, true, &n)) {
+		ERR(d, line_of(s), "rule %zu: owner must be a user name, a uid, or a list of them "
+		    "( 0, \"daemon\" ), not %s", no, type_name(s));
+		return false;
+	}
+	if (n == 0) {
+		ERR(d, line_of(s), "rule %zu: owner list is empty", no);
+		return false;
+	}
+	v = calloc(n, sizeof *v);
+	if (!v) {
+		ERR(d, line_of(s), "out of memory");
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = item_of(s, i);
+		unsigned line = item_line(e, s);
+
+		if (!owner_item(d, e, line, no, i, &v[good])) {
+			ok = false;
+			continue;
+		}
+		for (j = 0; j < good && v[j] != v[good]; j++)
+			;
+		if (j < good) {
+			ERR(d, line, "rule %zu: owner item %zu repeats uid %u", no, i + 1,
+			    (unsigned)v[good]);
+			ok = false;
+			continue;
+		}
+		good++;
+	}
+	if (!ok) {
+		free(v);
+		return false;
+	}
+	qsort(v, n, sizeof *v, u32_cmp);
+	r->owners = v;
+	r->n_owners = n;
+	return true;
+}
+
+/* "nfs cifs ..." for messages. */
+static void fs_known(char *buf, size_t len)
+{
+	const struct dlg_fs_type *t;
+	size_t n, o = 0;
+
+	t = dlg_fs_types(&n);
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && o < len; i++) {
+		int k = snprintf(buf + o, len - o, "%s%s", i ? " " : "", t[i].name);
+
+		if (k < 0)
+			break;
+		o += (size_t)k;
+	}
+}
+
+/* Adds the statfs types of one fs name to v (room for DLG_FS_MAGICS more);
+ * false when the name is unknown. */
+static bool fs_lookup(const char *name, uint32_t *v, size_t *nv)
+{
+	const struct dlg_fs_type *t;
+	size_t n;
+
+	t = dlg_fs_types(&n);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(t[i].name, name) != 0)
+			continue;
+		for (size_t j = 0; j < DLG_FS_MAGICS; j++)
+			if (t[i].magic[j])
+				v[(*nv)++] = t[i].magic[j];
+		return true;
+	}
+	return false;
+}
+
+/* fs = "nfs"; fs = [ "nfs", "cifs" ]; stored as sorted distinct statfs
+ * types (ext2/ext3/ext4 are one type to statfs, cifs and smb3 two). */
+static bool read_fs(struct dlg_diags *d, const config_setting_t *s, size_t no,
+		    struct dlg_rule *r)
+{
+	size_t n, i, j, nv = 0, k;
+	char known[200];
+	uint32_t *v;
+	bool ok = true;
+	qbuf q;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING &&
+	    config_setting_type(s) != CONFIG_TYPE_ARRAY) {
+		ERR(d, line_of(s), "rule %zu: fs must be a file system type or an array of them "
+		    "[ \"nfs\", \"cifs\" ], not %s", no, type_name(s));
+		return false;
+	}
+	scalar_or_many(s, false, &n);
+	if (n == 0) {
+		ERR(d, line_of(s), "rule %zu: fs array is empty", no);
+		return false;
+	}
+	v = calloc(n * DLG_FS_MAGICS, sizeof *v);
+	if (!v) {
+		ERR(d, line_of(s), "out of memory");
+		return false;
+	}
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = item_of(s, i);
+		unsigned line = item_line(e, s);
+		const char *name;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			ERR(d, line, "rule %zu: fs item %zu must be a string, not %s", no, i + 1,
+			    type_name(e));
+			ok = false;
+			continue;
+		}
+		name = config_setting_get_string(e);
+		for (j = 0; j < i; j++)
+			if (config_setting_type(item_of(s, j)) == CONFIG_TYPE_STRING &&
+			    strcmp(config_setting_get_string(item_of(s, j)), name) == 0)
+				break;
+		if (j < i) {
+			ERR(d, line, "rule %zu: fs item %zu repeats %s", no, i + 1,
+			    quote(&q, name));
+			ok = false;
+			continue;
+		}
+		if (!fs_lookup(name, v, &nv)) {
+			fs_known(known, sizeof known);
+			ERR(d, line, "rule %zu: fs %s is not a type dlguard knows (known: %s)", no,
+			    quote(&q, name), known);
+			ok = false;
+		}
+	}
+	if (!ok) {
+		free(v);
+		return false;
+	}
+	qsort(v, nv, sizeof *v, u32_cmp);
+	for (j = 0, k = 0; j < nv; j++)
+		if (k == 0 || v[j] != v[k - 1])
+			v[k++] = v[j];
+	r->fs = v;
+	r->n_fs = k;
+	return true;
+}
+
+/* recent = seconds (an integer, 1 to 2^31-1). */
+static bool read_recent(struct dlg_diags *d, const config_setting_t *s, size_t no,
+			struct dlg_rule *r)
+{
+	int type = config_setting_type(s);
+	long long v;
+
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+		ERR(d, line_of(s), "rule %zu: recent must be a number of seconds (an integer), "
+		    "not %s", no, type_name(s));
+		return false;
+	}
+	v = config_setting_get_int64(s);
+	if (v < 1 || v > INT32_MAX) {
+		ERR(d, line_of(s), "rule %zu: recent = %lld is out of range (1 to %d seconds)", no,
+		    v, INT32_MAX);
+		return false;
+	}
+	r->recent = (uint32_t)v;
+	return true;
+}
+
+/* "LD_PRELOAD LD_LIBRARY_PATH ..." for messages. */
+static void env_known(char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (uint32_t bit = 1; bit & DLG_ENV_KNOWN && o < len; bit <<= 1) {
+		int k = snprintf(buf + o, len - o, "%s%s", o ? " " : "", dlg_env_var_name(bit));
+
+		if (k < 0)
+			break;
+		o += (size_t)k;
+	}
+}
+
+/* env.strip = "LD_PRELOAD"; or env.strip = [ "LD_PRELOAD", ... ]. */
+static void read_strip(struct dlg_diags *d, const config_setting_t *s, struct dlg_policy *p)
+{
+	uint32_t mask = 0, bit;
+	char known[240];
+	bool ok = true;
+	size_t n;
+	qbuf q;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING &&
+	    config_setting_type(s) != CONFIG_TYPE_ARRAY) {
+		ERR(d, line_of(s), "env.strip must be a variable name or an array of them "
+		    "[ \"LD_PRELOAD\", \"LD_AUDIT\" ], not %s", type_name(s));
+		return;
+	}
+	scalar_or_many(s, false, &n);
+	if (n == 0) {
+		ERR(d, line_of(s), "env.strip array is empty");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const config_setting_t *e = item_of(s, i);
+		unsigned line = item_line(e, s);
+		const char *name;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			ERR(d, line, "env.strip item %zu must be a string, not %s", i + 1,
+			    type_name(e));
+			ok = false;
+			continue;
+		}
+		name = config_setting_get_string(e);
+		bit = dlg_env_var_bit(name);
+		if (!bit && strncmp(name, "DLGUARD_", 8) == 0) {
+			ERR(d, line, "env.strip: %s cannot be stripped: that would only let child "
+			    "processes escape the guard's policies", quote(&q, name));
+			ok = false;
+		} else if (!bit) {
+			env_known(known, sizeof known);
+			ERR(d, line, "env.strip: %s is not one of %s", quote(&q, name), known);
+			ok = false;
+		} else if (mask & bit) {
+			ERR(d, line, "env.strip item %zu repeats %s", i + 1, quote(&q, name));
+			ok = false;
+		}
+		mask |= bit;
+	}
+	if (ok)
+		p->env_strip = mask;
+}
+
+static void read_env(struct dlg_diags *d, const config_setting_t *g, struct dlg_policy *p,
+		     unsigned *strip_line)
+{
+	int i, n;
+	qbuf q;
+
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		ERR(d, line_of(g), "env must be a group { strip = [ ... ]; "
+		    "deny_untrusted_preload = true; }, not %s", type_name(g));
+		return;
+	}
+	n = config_setting_length(g);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(s);
+
+		if (strcmp(name, "strip") == 0) {
+			*strip_line = line_of(s);
+			read_strip(d, s, p);
+		} else if (strcmp(name, "deny_untrusted_preload") == 0) {
+			if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+				ERR(d, line_of(s), "env.deny_untrusted_preload must be true or "
+				    "false, not %s", type_name(s));
+			else
+				p->deny_untrusted_preload = config_setting_get_bool(s) != 0;
+		} else {
+			ERR(d, line_of(s), "unknown key %s in env (env takes strip, "
+			    "deny_untrusted_preload)", quote(&q, name));
+		}
+	}
+}
+
 /* ---- manifests -------------------------------------------------------- */
 
 /* A manifest line while parsing: where it came from, for messages. */
@@ -1129,8 +1510,31 @@ end:
  * value does not also produce "rule has no condition". */
 struct rule_keys {
 	bool action, path, dir, exe, sha256, signed_by, manifest;
+	bool risk;              /* fileless, writable, owner, fs or recent */
 	char *manifest_path;    /* read, not loaded yet: that needs signed_by */
 };
+
+/* The risk keys of a rule; false when name is none of them. */
+static bool read_rule_risk(struct dlg_diags *d, const config_setting_t *s, size_t no,
+			   struct dlg_rule *r, struct rule_keys *k, bool *ok)
+{
+	const char *name = config_setting_name(s);
+
+	if (strcmp(name, "fileless") == 0)
+		*ok &= read_risk_flag(d, s, no, DLG_RISK_FILELESS, r);
+	else if (strcmp(name, "writable") == 0)
+		*ok &= read_risk_flag(d, s, no, DLG_RISK_WRITABLE, r);
+	else if (strcmp(name, "owner") == 0)
+		*ok &= read_owner(d, s, no, r);
+	else if (strcmp(name, "fs") == 0)
+		*ok &= read_fs(d, s, no, r);
+	else if (strcmp(name, "recent") == 0)
+		*ok &= read_recent(d, s, no, r);
+	else
+		return false;
+	k->risk = true;
+	return true;
+}
 
 static void read_rule_member(struct dlg_diags *d, const config_setting_t *s, size_t no,
 			     const struct dlg_policy *p, struct dlg_rule *r, struct rule_keys *k,
@@ -1164,9 +1568,10 @@ static void read_rule_member(struct dlg_diags *d, const config_setting_t *s, siz
 	} else if (strcmp(name, "manifest") == 0) {
 		k->manifest = true;
 		*ok &= read_path(d, s, no, false, &k->manifest_path);
-	} else {
+	} else if (!read_rule_risk(d, s, no, r, k, ok)) {
 		ERR(d, line_of(s), "rule %zu: unknown key %s (a rule takes action, path, dir, "
-		    "exe, sha256, signed_by, manifest)", no, quote(&q, name));
+		    "exe, sha256, signed_by, manifest, fileless, writable, owner, fs, recent)", no,
+		    quote(&q, name));
 		*ok = false;
 	}
 }
@@ -1223,15 +1628,15 @@ static bool read_rule(struct dlg_diags *d, const config_setting_t *g, size_t no,
 		ERR(d, r->line, "rule %zu has both path and dir, which is ambiguous: split it "
 		    "into two rules", no);
 		ok = false;
-	} else if (!k.path && !k.dir && !k.sha256 && !k.signed_by && !k.manifest) {
+	} else if (!k.path && !k.dir && !k.sha256 && !k.signed_by && !k.manifest && !k.risk) {
 		if (k.exe)
 			ERR(d, r->line, "rule %zu has only exe, which would match everything that "
 			    "program loads: add path, dir, sha256 or signed_by (write dir = \"/\" "
 			    "if that is really meant)", no);
 		else
 			ERR(d, r->line, "rule %zu has no condition: add path, dir, sha256, "
-			    "signed_by or manifest (a match-all rule would make the default "
-			    "meaningless)", no);
+			    "signed_by, manifest or a risk condition (a match-all rule would make "
+			    "the default meaningless)", no);
 		ok = false;
 	}
 	if (k.manifest && !check_manifest_rule(d, r, no, &k))
@@ -1311,6 +1716,7 @@ static void read_version(struct dlg_diags *d, const config_setting_t *s, struct 
 struct top_seen {
 	bool version, default_, rules;
 	unsigned default_line;
+	unsigned startup_line, strip_line;      /* 0: not given */
 	const config_setting_t *rules_setting;
 	const config_setting_t *keys_setting;   /* read before the rules that name keys */
 };
@@ -1339,6 +1745,12 @@ static void read_top_member(struct dlg_diags *d, const config_setting_t *s,
 		t->keys_setting = s;
 	} else if (strcmp(name, "signatures") == 0) {
 		read_signatures(d, s, p);
+	} else if (strcmp(name, "startup") == 0) {
+		t->startup_line = line_of(s);
+		if (read_word(d, s, 0, "log", "kill", &w))
+			p->startup = w == 0 ? DLG_STARTUP_LOG : DLG_STARTUP_KILL;
+	} else if (strcmp(name, "env") == 0) {
+		read_env(d, s, p, &t->strip_line);
 	} else if (strcmp(name, "rules") == 0) {
 		t->rules = true;
 		if (config_setting_type(s) != CONFIG_TYPE_LIST)
@@ -1348,7 +1760,7 @@ static void read_top_member(struct dlg_diags *d, const config_setting_t *s,
 			t->rules_setting = s;
 	} else {
 		ERR(d, line_of(s), "unknown top-level key %s (known: version, mode, default, "
-		    "log, keys, signatures, rules)", quote(&q, name));
+		    "log, keys, signatures, startup, env, rules)", quote(&q, name));
 	}
 }
 
@@ -1366,6 +1778,29 @@ static int str_cmp_null(const char *a, const char *b)
 	if (!a || !b)
 		return (a != NULL) - (b != NULL);
 	return strcmp(a, b);
+}
+
+static int u32s_cmp(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+	if (na != nb)
+		return na < nb ? -1 : 1;
+	for (size_t i = 0; i < na; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return 0;
+}
+
+static int risk_cmp(const struct dlg_rule *a, const struct dlg_rule *b)
+{
+	int c;
+
+	if (a->risk != b->risk)
+		return a->risk < b->risk ? -1 : 1;
+	if (a->recent != b->recent)
+		return a->recent < b->recent ? -1 : 1;
+	if ((c = u32s_cmp(a->owners, a->n_owners, b->owners, b->n_owners)) != 0)
+		return c;
+	return u32s_cmp(a->fs, a->n_fs, b->fs, b->n_fs);
 }
 
 static int cond_cmp(const struct dlg_rule *a, const struct dlg_rule *b)
@@ -1389,8 +1824,10 @@ static int cond_cmp(const struct dlg_rule *a, const struct dlg_rule *b)
 	for (i = 0; i < a->n_signed_by; i++)
 		if (a->signed_by[i] != b->signed_by[i])
 			return a->signed_by[i] < b->signed_by[i] ? -1 : 1;
-	return str_cmp_null(a->manifest ? a->manifest->path : NULL,
-			    b->manifest ? b->manifest->path : NULL);
+	if ((c = str_cmp_null(a->manifest ? a->manifest->path : NULL,
+			      b->manifest ? b->manifest->path : NULL)) != 0)
+		return c;
+	return risk_cmp(a, b);
 }
 
 static int item_cmp(const void *pa, const void *pb)
@@ -1437,6 +1874,33 @@ static bool digests_subset(const struct dlg_rule *b, const struct dlg_rule *a)
 	return true;
 }
 
+/* Sorted sets: is every value of b also in a? */
+static bool u32_subset(const uint32_t *b, size_t nb, const uint32_t *a, size_t na)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < nb; i++) {
+		while (j < na && a[j] < b[i])
+			j++;
+		if (j == na || a[j] != b[i])
+			return false;
+	}
+	return true;
+}
+
+/* a's risk conditions hold for every file b's hold for. */
+static bool risk_covers(const struct dlg_rule *a, const struct dlg_rule *b)
+{
+	if (a->risk & ~b->risk)
+		return false;
+	if (a->n_owners && (!b->n_owners || !u32_subset(b->owners, b->n_owners, a->owners,
+							 a->n_owners)))
+		return false;
+	if (a->n_fs && (!b->n_fs || !u32_subset(b->fs, b->n_fs, a->fs, a->n_fs)))
+		return false;
+	return !a->recent || (b->recent && b->recent <= a->recent);
+}
+
 /* True when every load that b matches is also matched by a. */
 static bool covers(const struct dlg_rule *a, const struct dlg_rule *b)
 {
@@ -1451,7 +1915,7 @@ static bool covers(const struct dlg_rule *a, const struct dlg_rule *b)
 	}
 	if (a->n_sha256 && (!b->n_sha256 || !digests_subset(b, a)))
 		return false;
-	return true;
+	return risk_covers(a, b);
 }
 
 /* Rules with identical conditions, found by sorting (learned policies can
@@ -1598,6 +2062,21 @@ static void syntax_error(const config_t *cfg, struct dlg_diags *d)
 		ERR(d, l, "libconfig: %s", text);
 }
 
+/* Audit mode changes nothing in the process: no start-up kill, no
+ * environment stripping. */
+static void warn_audit_options(struct dlg_diags *d, const struct dlg_policy *p,
+			       const struct top_seen *t)
+{
+	if (p->mode != DLG_MODE_AUDIT)
+		return;
+	if (p->startup == DLG_STARTUP_KILL)
+		WARN(d, t->startup_line, "startup = \"kill\" has no effect in audit mode (untrusted "
+		     "start-up objects are only logged)");
+	if (p->env_strip)
+		WARN(d, t->strip_line, "env.strip has no effect in audit mode (the environment "
+		     "is left as it is)");
+}
+
 static void read_policy(const config_t *cfg, struct dlg_policy *p, struct dlg_diags *d)
 {
 	const config_setting_t *root = config_root_setting(cfg);
@@ -1627,6 +2106,7 @@ static void read_policy(const config_t *cfg, struct dlg_policy *p, struct dlg_di
 		free(valid);
 	}
 	warn_unused_keys(d, p);
+	warn_audit_options(d, p, &t);
 	if (!t.rules_setting && !t.rules && p->default_action == DLG_ACTION_ALLOW)
 		WARN(d, t.default_line, "policy allows everything: there are no rules and "
 		     "default = \"allow\"");

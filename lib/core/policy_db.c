@@ -1,9 +1,10 @@
 /* Compiled policy: a little-endian, fixed-record file (docs/compiled-format.md).
  *
  * Ordered first-match rules, per-rule sorted digest slices, the policy's
- * public keys, per-rule signed_by key lists and per-rule slices of embedded
- * manifest entries are arrays, so the file is arrays: a header, the tables
- * end to end, a byte blob (key DER, manifest signatures), a string pool.
+ * public keys, per-rule signed_by key lists, per-rule owner and fs value
+ * lists and per-rule slices of embedded manifest entries are arrays, so the
+ * file is arrays: a header, the tables end to end, a byte blob (key DER,
+ * manifest signatures), a string pool.
  * Opening checks every bound once, in O(rules + keys + manifests + key
  * references); digests and manifest entries are never scanned, so a policy
  * with a million hashes maps as fast as an empty one. Lookups re-check the
@@ -20,6 +21,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "digest.h"
@@ -27,12 +30,13 @@
 
 #define DB_MAGIC "DLGUARD"      /* 7 chars + NUL = 8 bytes */
 #define DB_MAGIC_LEN 8
-#define DB_VERSION 2
+#define DB_VERSION 3
 #define DB_HEADER_SIZE 128
-#define DB_RULE_SIZE 48
+#define DB_RULE_SIZE 64
 #define DB_DIGEST_SIZE DLG_SHA256_LEN
 #define DB_KEY_SIZE 16
 #define DB_KEYREF_SIZE 4
+#define DB_VALUE_SIZE 4
 #define DB_MANIFEST_SIZE 64
 #define DB_ENTRY_SIZE (4 + DLG_SHA256_LEN)
 #define DB_NONE UINT32_MAX
@@ -40,7 +44,10 @@
 
 #define DB_FLAG_SYSLOG 1u
 #define DB_FLAG_STDERR 2u
-#define DB_FLAGS_KNOWN (DB_FLAG_SYSLOG | DB_FLAG_STDERR)
+#define DB_FLAG_STARTUP_KILL 4u
+#define DB_FLAG_DENY_PRELOAD 8u
+#define DB_FLAGS_KNOWN (DB_FLAG_SYSLOG | DB_FLAG_STDERR | DB_FLAG_STARTUP_KILL | \
+			DB_FLAG_DENY_PRELOAD)
 
 /* Header field offsets. Format 1 fields keep their places. */
 enum {
@@ -70,7 +77,10 @@ enum {
 	H_BLOB_OFF = 100,
 	H_BLOB_LEN = 104,
 	H_SIG_DIR = 108,
-	H_RESERVED = 112,       /* zero up to DB_HEADER_SIZE */
+	H_N_VALUES = 112,
+	H_VALUES_OFF = 116,
+	H_ENV_STRIP = 120,
+	H_RESERVED = 124,       /* zero up to DB_HEADER_SIZE */
 };
 
 /* Rule record field offsets. */
@@ -85,7 +95,12 @@ enum {
 	R_KEYS_FIRST = 28,
 	R_KEYS_COUNT = 32,
 	R_MANIFEST = 36,
-	R_RESERVED = 40,        /* zero up to DB_RULE_SIZE */
+	R_RISK = 40,            /* DLG_RISK_* bits; others zero */
+	R_RECENT = 44,          /* seconds; 0: no recent condition */
+	R_OWN_FIRST = 48,       /* owner uids: slice of the values */
+	R_OWN_COUNT = 52,
+	R_FS_FIRST = 56,        /* fs types: slice of the values */
+	R_FS_COUNT = 60,
 };
 
 /* Key record field offsets. */
@@ -229,8 +244,9 @@ static int check_header(const unsigned char *h, size_t len, char *err, size_t er
 	/* The version sits at the same place in every format: read it first so
 	 * an old file gets a message that says what to do. */
 	if (len >= H_VERSION + 4 && memcmp(h + H_MAGIC, DB_MAGIC, DB_MAGIC_LEN) == 0 &&
-	    get32(h + H_VERSION) == 1) {
-		set_err(err, errlen, "format version 1 is not supported by this dlguard; recompile");
+	    get32(h + H_VERSION) >= 1 && get32(h + H_VERSION) < DB_VERSION) {
+		set_err(err, errlen, "format version %u is not supported by this dlguard; "
+			"recompile", get32(h + H_VERSION));
 		return -1;
 	}
 	if (len < DB_HEADER_SIZE) {
@@ -305,6 +321,14 @@ static int check_settings(struct dlg_db *db, const unsigned char *h, char *err, 
 	db->default_action = (enum dlg_action)def;
 	db->log_syslog = (flags & DB_FLAG_SYSLOG) != 0;
 	db->log_stderr = (flags & DB_FLAG_STDERR) != 0;
+	db->startup = (flags & DB_FLAG_STARTUP_KILL) ? DLG_STARTUP_KILL : DLG_STARTUP_LOG;
+	db->deny_untrusted_preload = (flags & DB_FLAG_DENY_PRELOAD) != 0;
+	db->env_strip = get32(h + H_ENV_STRIP);
+	if (db->env_strip & ~(uint32_t)DLG_ENV_KNOWN) {
+		set_err(err, errlen, "unknown environment variables 0x%x in env.strip",
+			db->env_strip);
+		return -1;
+	}
 	if (check_abs_str(db, get32(h + H_LOG_FILE), "log file", &db->log_file, err, errlen) ||
 	    check_abs_str(db, get32(h + H_SIG_DIR), "signature dir", &db->sig_dir, err, errlen))
 		return -1;
@@ -379,6 +403,29 @@ static int check_rule_sig(const struct dlg_db *db, uint32_t i, const unsigned ch
 	return 0;
 }
 
+/* Risk flags, and the owner and fs slices of the values table. */
+static int check_rule_risk(const struct dlg_db *db, uint32_t i, const unsigned char *r,
+			   char *err, size_t errlen)
+{
+	uint32_t risk = get32(r + R_RISK);
+
+	if (risk & ~(uint32_t)DLG_RISK_KNOWN) {
+		set_err(err, errlen, "rule %u: unknown risk flags 0x%x", i + 1, risk);
+		return -1;
+	}
+	if (!slice_ok(get32(r + R_OWN_FIRST), get32(r + R_OWN_COUNT), db->n_values)) {
+		set_err(err, errlen, "rule %u: owner slice %u+%u out of range of %u values", i + 1,
+			get32(r + R_OWN_FIRST), get32(r + R_OWN_COUNT), db->n_values);
+		return -1;
+	}
+	if (!slice_ok(get32(r + R_FS_FIRST), get32(r + R_FS_COUNT), db->n_values)) {
+		set_err(err, errlen, "rule %u: fs slice %u+%u out of range of %u values", i + 1,
+			get32(r + R_FS_FIRST), get32(r + R_FS_COUNT), db->n_values);
+		return -1;
+	}
+	return 0;
+}
+
 static int check_rule(const struct dlg_db *db, uint32_t i, char *err, size_t errlen)
 {
 	const unsigned char *r = db->rules + (size_t)i * DB_RULE_SIZE;
@@ -400,16 +447,14 @@ static int check_rule(const struct dlg_db *db, uint32_t i, char *err, size_t err
 			db->n_digests);
 		return -1;
 	}
-	if (check_rule_sig(db, i, r, err, errlen))
+	if (check_rule_sig(db, i, r, err, errlen) || check_rule_risk(db, i, r, err, errlen))
 		return -1;
 	if (get32(r + R_PATH) == DB_NONE && get32(r + R_DIR) == DB_NONE &&
 	    get32(r + R_EXE) == DB_NONE && count == 0 && get32(r + R_KEYS_COUNT) == 0 &&
-	    get32(r + R_MANIFEST) == DB_NONE) {
+	    get32(r + R_MANIFEST) == DB_NONE && get32(r + R_RISK) == 0 &&
+	    get32(r + R_RECENT) == 0 && get32(r + R_OWN_COUNT) == 0 &&
+	    get32(r + R_FS_COUNT) == 0) {
 		set_err(err, errlen, "rule %u: no condition", i + 1);
-		return -1;
-	}
-	if (!reserved_zero(r + R_RESERVED, DB_RULE_SIZE - R_RESERVED)) {
-		set_err(err, errlen, "rule %u: reserved field is not zero", i + 1);
 		return -1;
 	}
 	return 0;
@@ -502,7 +547,8 @@ static int check_records(const struct dlg_db *db, char *err, size_t errlen)
 }
 
 /* The tables, in file order. */
-enum { T_RULES, T_DIGESTS, T_KEYS, T_KEYREFS, T_MANIFESTS, T_ENTRIES, T_BLOB, T_STRINGS, T_N };
+enum { T_RULES, T_DIGESTS, T_KEYS, T_KEYREFS, T_VALUES, T_MANIFESTS, T_ENTRIES, T_BLOB,
+       T_STRINGS, T_N };
 
 static const struct table_def {
 	const char *name;
@@ -513,6 +559,7 @@ static const struct table_def {
 	{ "digests", H_DIGESTS_OFF, H_N_DIGESTS, DB_DIGEST_SIZE },
 	{ "keys", H_KEYS_OFF, H_N_KEYS, DB_KEY_SIZE },
 	{ "key references", H_KEYREFS_OFF, H_N_KEYREFS, DB_KEYREF_SIZE },
+	{ "values", H_VALUES_OFF, H_N_VALUES, DB_VALUE_SIZE },
 	{ "manifests", H_MANIFESTS_OFF, H_N_MANIFESTS, DB_MANIFEST_SIZE },
 	{ "manifest entries", H_ENTRIES_OFF, H_N_ENTRIES, DB_ENTRY_SIZE },
 	{ "blob", H_BLOB_OFF, H_BLOB_LEN, 1 },
@@ -579,12 +626,14 @@ static int check_tables(struct dlg_db *db, const unsigned char *h, size_t len,
 	db->n_digests = (uint32_t)count[T_DIGESTS];
 	db->n_keys = (uint32_t)count[T_KEYS];
 	db->n_keyrefs = (uint32_t)count[T_KEYREFS];
+	db->n_values = (uint32_t)count[T_VALUES];
 	db->n_manifests = (uint32_t)count[T_MANIFESTS];
 	db->n_entries = (uint32_t)count[T_ENTRIES];
 	db->rules = h + off[T_RULES];
 	db->digests = h + off[T_DIGESTS];
 	db->keys = h + off[T_KEYS];
 	db->keyrefs = h + off[T_KEYREFS];
+	db->values = h + off[T_VALUES];
 	db->manifests = h + off[T_MANIFESTS];
 	db->entries = h + off[T_ENTRIES];
 	db->blob = h + off[T_BLOB];
@@ -676,6 +725,9 @@ struct rule {
 	uint32_t action, line, first, count;
 	uint32_t kfirst, kcount;        /* signed_by slice of the key references */
 	uint32_t manifest;              /* DB_NONE or a manifest index */
+	uint32_t risk, recent;          /* DLG_RISK_* bits; seconds or 0 */
+	uint32_t own_first, own_count;  /* owner uids in the values */
+	uint32_t fs_first, fs_count;    /* fs types in the values */
 	const char *path, *dir, *exe;
 	size_t dir_len;
 };
@@ -720,10 +772,18 @@ static bool load_rule(const struct dlg_db *db, uint32_t i, struct rule *rl)
 	rl->kfirst = get32(r + R_KEYS_FIRST);
 	rl->kcount = get32(r + R_KEYS_COUNT);
 	rl->manifest = get32(r + R_MANIFEST);
+	rl->risk = get32(r + R_RISK);
+	rl->recent = get32(r + R_RECENT);
+	rl->own_first = get32(r + R_OWN_FIRST);
+	rl->own_count = get32(r + R_OWN_COUNT);
+	rl->fs_first = get32(r + R_FS_FIRST);
+	rl->fs_count = get32(r + R_FS_COUNT);
 	rl->dir_len = 0;
 	if (!action_ok(rl->action) || !slice_ok(rl->first, rl->count, db->n_digests) ||
 	    !slice_ok(rl->kfirst, rl->kcount, db->n_keyrefs) ||
-	    (rl->manifest != DB_NONE && rl->manifest >= db->n_manifests))
+	    (rl->manifest != DB_NONE && rl->manifest >= db->n_manifests) ||
+	    !slice_ok(rl->own_first, rl->own_count, db->n_values) ||
+	    !slice_ok(rl->fs_first, rl->fs_count, db->n_values))
 		return false;
 	return load_str(db, r, R_PATH, &rl->path, NULL) &&
 	       load_str(db, r, R_DIR, &rl->dir, &rl->dir_len) &&
@@ -1096,7 +1156,310 @@ static int subject_hash(struct dlg_subject *s, char *err, size_t errlen)
 	return 0;
 }
 
-enum cond { COND_MATCH, COND_NO_MATCH, COND_HASH_FAILED };
+enum cond { COND_MATCH, COND_NO_MATCH, COND_HASH_FAILED, COND_FACT_FAILED };
+
+/* ------------------------------------------------------- risk conditions */
+
+enum { RISK_FACT_STAT = 1u, RISK_FACT_FS = 2u, RISK_FACT_WALK = 4u, RISK_FACT_CLOCK = 8u };
+
+/* Directories above a file examined by writable, at most: a deeper path is
+ * a fact that cannot be known (and denies), not an unbounded walk. */
+#define WALK_MAX_DEPTH 64
+
+static void fact_fail(struct dlg_subject *s, unsigned bit, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fact_fail(struct dlg_subject *s, unsigned bit, const char *fmt, ...)
+{
+	va_list ap;
+
+	s->risk.failed |= bit;
+	va_start(ap, fmt);
+	vsnprintf(s->risk.err, sizeof s->risk.err, fmt, ap);   /* a cut message is fine */
+	va_end(ap);
+}
+
+/* fstat of the subject's fd, once per subject. */
+static bool subject_stat(struct dlg_subject *s)
+{
+	struct dlg_risk_facts *f = &s->risk;
+
+	if (f->have & RISK_FACT_STAT)
+		return true;
+	if (f->failed & RISK_FACT_STAT)
+		return false;
+	if (s->fd < 0) {
+		fact_fail(s, RISK_FACT_STAT, "no file descriptor");
+		return false;
+	}
+	if (fstat(s->fd, &f->st) != 0) {
+		fact_fail(s, RISK_FACT_STAT, "fstat: %s", errstr(errno));
+		return false;
+	}
+	f->have |= RISK_FACT_STAT;
+	return true;
+}
+
+static bool subject_fs(struct dlg_subject *s)
+{
+	struct dlg_risk_facts *f = &s->risk;
+	struct statfs sfs;
+
+	if (f->have & RISK_FACT_FS)
+		return true;
+	if (f->failed & RISK_FACT_FS)
+		return false;
+	if (s->fd < 0) {
+		fact_fail(s, RISK_FACT_FS, "no file descriptor");
+		return false;
+	}
+	if (fstatfs(s->fd, &sfs) != 0) {
+		fact_fail(s, RISK_FACT_FS, "fstatfs: %s", errstr(errno));
+		return false;
+	}
+	/* f_type is a long; every magic number fits 32 bits. */
+	f->fs_type = (uint32_t)sfs.f_type;
+	f->have |= RISK_FACT_FS;
+	return true;
+}
+
+/* What the canonical name alone says: the kernel names a memfd
+ * "/memfd:NAME (deleted)" and an unlinked file "PATH (deleted)"; nothing
+ * under /proc or /dev/shm is a library installed on disk. */
+static const char *fileless_by_name(const char *path)
+{
+	size_t n = strlen(path);
+	static const char deleted[] = " (deleted)";
+
+	if (strncmp(path, "/memfd:", 7) == 0)
+		return "memfd";
+	if (n >= sizeof deleted - 1 && strcmp(path + n - (sizeof deleted - 1), deleted) == 0)
+		return "deleted";
+	if (strncmp(path, "/proc/", 6) == 0)
+		return "/proc";
+	if (strncmp(path, "/dev/shm/", 9) == 0)
+		return "/dev/shm";
+	return NULL;
+}
+
+/* Fills kind with what makes the subject fileless; NULL when it is not. */
+static enum cond fileless_eval(struct dlg_subject *s, const char **kind)
+{
+	*kind = fileless_by_name(s->path);
+	if (*kind)
+		return COND_MATCH;
+	if (!subject_stat(s))
+		return COND_FACT_FAILED;
+	if (s->risk.st.st_nlink == 0) {
+		*kind = "deleted";
+		return COND_MATCH;
+	}
+	return COND_NO_MATCH;
+}
+
+static bool value_in(const struct dlg_db *db, uint32_t first, uint32_t count, uint32_t v)
+{
+	for (uint32_t j = 0; j < count; j++)
+		if (get32(db->values + ((size_t)first + j) * DB_VALUE_SIZE) == v)
+			return true;
+	return false;
+}
+
+/* The subject's time, or the clock's; false when there is none. */
+static bool subject_now(const struct dlg_subject *s, time_t *now)
+{
+	struct timespec ts;
+
+	*now = s->now;
+	if (s->now)
+		return true;
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return false;
+	*now = ts.tv_sec;
+	return true;
+}
+
+/* Seconds since the file changed (st_ctime: a file's owner can set st_mtime
+ * with touch, not this); negative when the change time is in the future. */
+static int64_t subject_age(const struct dlg_subject *s, time_t now)
+{
+	return (int64_t)now - (int64_t)s->risk.st.st_ctim.tv_sec;
+}
+
+/* One directory above the file: writable by someone other than root and
+ * the file's owner? Sticky world-writable directories (/tmp) count: others
+ * cannot rename over the file there, but can add files next to it. */
+static bool dir_writable(struct dlg_subject *s, const char *dir, const struct stat *st)
+{
+	struct dlg_risk_facts *f = &s->risk;
+	mode_t w = st->st_mode & (S_IWGRP | S_IWOTH);
+
+	if (w) {
+		snprintf(f->writable_why, sizeof f->writable_why, "%s is writable by %s%s", dir,
+			 w == S_IWGRP ? "its group" : w == S_IWOTH ? "others" : "group and others",
+			 st->st_mode & S_ISVTX ? " (sticky)" : "");
+		return true;
+	}
+	if (st->st_uid != 0 && st->st_uid != f->st.st_uid) {
+		snprintf(f->writable_why, sizeof f->writable_why, "%s is owned by uid %u", dir,
+			 (unsigned)st->st_uid);
+		return true;
+	}
+	return false;
+}
+
+/* Each directory above the canonical path, up to "/" (lstat: a component
+ * that is no longer a directory means the path changed: unknowable). Kept
+ * out of line: its path buffer is only on the stack while it runs. */
+__attribute__((noinline))
+static bool subject_walk(struct dlg_subject *s)
+{
+	struct dlg_risk_facts *f = &s->risk;
+	char dir[PATH_MAX];
+	size_t n = strlen(s->path);
+
+	if (f->have & RISK_FACT_WALK)
+		return true;
+	if (f->failed & RISK_FACT_WALK)
+		return false;
+	if (s->path[0] != '/' || n >= sizeof dir) {
+		fact_fail(s, RISK_FACT_WALK, "%s", s->path[0] != '/' ? "path is not absolute"
+			  : "path too long");
+		return false;
+	}
+	memcpy(dir, s->path, n + 1);
+	f->writable = false;
+	for (int depth = 1; !f->writable; depth++) {
+		char *slash = strrchr(dir, '/');
+		struct stat st;
+
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if (depth > WALK_MAX_DEPTH) {
+			fact_fail(s, RISK_FACT_WALK, "more than %d directories above the file",
+				  WALK_MAX_DEPTH);
+			return false;
+		}
+		if (lstat(dir, &st) != 0) {
+			fact_fail(s, RISK_FACT_WALK, "lstat %s: %s", dir, errstr(errno));
+			return false;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			fact_fail(s, RISK_FACT_WALK, "%s is not a directory", dir);
+			return false;
+		}
+		f->writable = dir_writable(s, dir, &st);
+		if (strcmp(dir, "/") == 0)
+			break;
+	}
+	f->have |= RISK_FACT_WALK;
+	return true;
+}
+
+/* The file itself first (its fstat is at hand), then the walk. */
+static enum cond writable_eval(struct dlg_subject *s, bool walk)
+{
+	struct dlg_risk_facts *f = &s->risk;
+	mode_t w;
+
+	if (!subject_stat(s))
+		return COND_FACT_FAILED;
+	w = f->st.st_mode & (S_IWGRP | S_IWOTH);
+	if (w) {
+		snprintf(f->writable_why, sizeof f->writable_why, "the file is writable by %s",
+			 w == S_IWGRP ? "its group" : w == S_IWOTH ? "others" : "group and others");
+		return COND_MATCH;
+	}
+	if (!walk)
+		return COND_NO_MATCH;   /* not known yet: the caller walks later */
+	if (!subject_walk(s))
+		return COND_FACT_FAILED;
+	return f->writable ? COND_MATCH : COND_NO_MATCH;
+}
+
+/* The rule's risk conditions, cheapest first: what one fstat answers
+ * (fileless, owner, recent, the file's own mode), then one fstatfs (fs),
+ * then the walk above the file (writable). what names the condition whose
+ * fact could not be known. */
+static enum cond risk_eval(const struct dlg_db *db, const struct rule *rl,
+			   struct dlg_subject *s, const char **what)
+{
+	const char *kind;
+	enum cond c;
+	bool walk = false;
+	time_t now;
+
+	*what = NULL;
+	if (rl->risk & DLG_RISK_FILELESS) {
+		*what = "fileless";
+		if ((c = fileless_eval(s, &kind)) != COND_MATCH)
+			return c;
+	}
+	if (rl->own_count || rl->recent) {
+		*what = rl->own_count ? "owner" : "recent";
+		if (!subject_stat(s))
+			return COND_FACT_FAILED;
+		if (rl->own_count && !value_in(db, rl->own_first, rl->own_count, s->risk.st.st_uid))
+			return COND_NO_MATCH;
+		s->risk_volatile |= rl->recent != 0;
+		if (rl->recent && !subject_now(s, &now)) {
+			fact_fail(s, RISK_FACT_CLOCK, "clock_gettime: %s", errstr(errno));
+			return COND_FACT_FAILED;
+		}
+		/* a change time in the future counts as recent */
+		if (rl->recent && subject_age(s, now) >= (int64_t)rl->recent)
+			return COND_NO_MATCH;
+	}
+	if (rl->risk & DLG_RISK_WRITABLE) {
+		*what = "writable";
+		c = writable_eval(s, false);
+		if (c == COND_FACT_FAILED)
+			return c;
+		walk = c == COND_NO_MATCH;
+	}
+	if (rl->fs_count) {
+		*what = "fs";
+		if (!subject_fs(s))
+			return COND_FACT_FAILED;
+		if (!value_in(db, rl->fs_first, rl->fs_count, s->risk.fs_type))
+			return COND_NO_MATCH;
+	}
+	if (walk) {
+		*what = "writable";
+		s->risk_volatile = true;
+		return writable_eval(s, true);
+	}
+	return COND_MATCH;
+}
+
+/* The risk part of a matching rule's reason. */
+static void risk_text(struct text *t, const struct rule *rl, const struct dlg_subject *s)
+{
+	const char *kind, *fs;
+	time_t now;
+
+	if (rl->risk & DLG_RISK_FILELESS) {
+		kind = fileless_by_name(s->path);
+		text_add(t, " fileless (%s)", kind ? kind : "deleted");
+	}
+	if (rl->own_count)
+		text_add(t, " owner uid %u", (unsigned)s->risk.st.st_uid);
+	if (rl->fs_count) {
+		fs = dlg_fs_name(s->risk.fs_type);
+		if (fs)
+			text_add(t, " fs %s", fs);
+		else
+			text_add(t, " fs 0x%x", (unsigned)s->risk.fs_type);
+	}
+	if (rl->recent && subject_now(s, &now) && subject_age(s, now) >= 0)
+		text_add(t, " recent (changed %lld s ago)", (long long)subject_age(s, now));
+	else if (rl->recent)
+		text_add(t, " recent (changed in the future)");
+	if (rl->risk & DLG_RISK_WRITABLE)
+		text_add(t, " writable (%s)", s->risk.writable_why);
+}
 
 /* The manifest condition: the canonical path listed with this content.
  * The path is looked up first so an unlisted file is never hashed. */
@@ -1136,7 +1499,7 @@ static enum cond manifest_eval(const struct dlg_db *db, const struct rule *rl,
 
 static enum dlg_action verdict_rule(struct dlg_verdict *v, const struct dlg_db *db,
 				    uint32_t index, const struct rule *rl,
-				    const struct evidence *ev)
+				    const struct dlg_subject *s, const struct evidence *ev)
 {
 	struct manifest m;
 	struct text t;
@@ -1152,6 +1515,7 @@ static enum dlg_action verdict_rule(struct dlg_verdict *v, const struct dlg_db *
 		text_add(&t, " dir %s", rl->dir);
 	if (rl->exe)
 		text_add(&t, " exe %s", rl->exe);
+	risk_text(&t, rl, s);
 	if (rl->count > 0)
 		text_add(&t, " sha256 matches");
 	if (rl->manifest != DB_NONE && load_manifest(db, rl->manifest, &m))
@@ -1222,6 +1586,7 @@ enum dlg_action dlg_decide(const struct dlg_db *db, struct dlg_subject *s,
 	char herr[HASH_ERR_LEN];
 	struct evidence best, ev;
 	struct sig_memo memo;
+	const char *what;
 	struct rule rl;
 
 	if (!db || !db->base || !s || !s->path)
@@ -1238,6 +1603,17 @@ enum dlg_action dlg_decide(const struct dlg_db *db, struct dlg_subject *s,
 			continue;
 		if (rl.exe && (!s->exe || strcmp(s->exe, rl.exe) != 0))
 			continue;
+		switch (risk_eval(db, &rl, s, &what)) {
+		case COND_FACT_FAILED:
+			s->risk_failed = true;
+			s->risk_volatile = true;
+			snprintf(herr, sizeof herr, "cannot check %s", what);
+			return verdict_deny(v, i + 1, rl.line, herr, s->risk.err);
+		case COND_NO_MATCH:
+			continue;
+		default:
+			break;
+		}
 		herr[0] = '\0';
 		switch (content_eval(db, &rl, i, s, &memo, &ev, herr, sizeof herr)) {
 		case COND_HASH_FAILED:
@@ -1246,14 +1622,14 @@ enum dlg_action dlg_decide(const struct dlg_db *db, struct dlg_subject *s,
 		case COND_NO_MATCH:
 			ev_keep_best(&best, &ev);
 			continue;
-		case COND_MATCH:
+		default:
 			break;
 		}
 		if (ev.rank != EV_NONE)
 			put_evidence(db, s, &ev);
 		else if (best.rank != EV_NONE)
 			put_evidence(db, s, &best);
-		return verdict_rule(v, db, i, &rl, &ev);
+		return verdict_rule(v, db, i, &rl, s, &ev);
 	}
 	if (best.rank != EV_NONE)
 		put_evidence(db, s, &best);
@@ -1270,6 +1646,10 @@ static void rule_view(const struct rule *rl, struct dlg_db_rule_view *out)
 	out->n_sha256 = rl->count;
 	out->n_signed_by = rl->kcount;
 	out->manifest = rl->manifest;
+	out->risk = rl->risk;
+	out->recent = rl->recent;
+	out->n_owners = rl->own_count;
+	out->n_fs = rl->fs_count;
 }
 
 bool dlg_db_rule(const struct dlg_db *db, uint32_t index, struct dlg_db_rule_view *out)
@@ -1291,6 +1671,19 @@ bool dlg_db_rule_key(const struct dlg_db *db, uint32_t rule, uint32_t j, uint32_
 		return false;
 	*key = rule_key(db, &rl, j);
 	return *key < db->n_keys;
+}
+
+bool dlg_db_rule_value(const struct dlg_db *db, uint32_t rule, bool fs, uint32_t j,
+		       uint32_t *value)
+{
+	struct rule rl;
+
+	if (!db || !db->base || rule >= db->n_rules || !load_rule(db, rule, &rl) ||
+	    j >= (fs ? rl.fs_count : rl.own_count))
+		return false;
+	*value = get32(db->values + ((size_t)(fs ? rl.fs_first : rl.own_first) + j) *
+		       DB_VALUE_SIZE);
+	return true;
 }
 
 bool dlg_db_key(const struct dlg_db *db, uint32_t index, struct dlg_db_key_view *out)
@@ -1375,7 +1768,7 @@ static int check_abs(const char *s, size_t i, unsigned line, const char *what,
 
 /* How many records of each kind a policy needs (before de-duplication). */
 struct counts {
-	size_t digests, keyrefs, manifests, entries, blob;
+	size_t digests, keyrefs, values, manifests, entries, blob;
 };
 
 static int check_manifest_model(const struct dlg_manifest *m, size_t i, unsigned line,
@@ -1437,8 +1830,17 @@ static int check_policy_rule(const struct dlg_rule *r, size_t i, size_t n_keys, 
 		return -1;
 	}
 	if (!r->path && !r->dir && !r->exe && r->n_sha256 == 0 && r->n_signed_by == 0 &&
-	    !r->manifest) {
+	    !r->manifest && r->risk == 0 && r->n_owners == 0 && r->n_fs == 0 && r->recent == 0) {
 		set_err(err, errlen, "rule %zu (line %u): no condition", i + 1, r->line);
+		return -1;
+	}
+	if (r->risk & ~(uint32_t)DLG_RISK_KNOWN) {
+		set_err(err, errlen, "rule %zu (line %u): bad risk flags 0x%x", i + 1, r->line,
+			r->risk);
+		return -1;
+	}
+	if ((r->n_owners > 0 && !r->owners) || (r->n_fs > 0 && !r->fs)) {
+		set_err(err, errlen, "rule %zu (line %u): owner or fs list missing", i + 1, r->line);
 		return -1;
 	}
 	if (r->n_sha256 > 0 && !r->sha256) {
@@ -1493,8 +1895,14 @@ static int count_add(size_t *total, size_t n, size_t size, const char *what, cha
 static int check_policy(const struct dlg_policy *p, struct counts *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof *c);
-	if (!mode_ok((uint32_t)p->mode) || !action_ok((uint32_t)p->default_action)) {
-		set_err(err, errlen, "bad mode or default action");
+	if (!mode_ok((uint32_t)p->mode) || !action_ok((uint32_t)p->default_action) ||
+	    (p->startup != DLG_STARTUP_LOG && p->startup != DLG_STARTUP_KILL)) {
+		set_err(err, errlen, "bad mode, default action or startup");
+		return -1;
+	}
+	if (p->env_strip & ~(uint32_t)DLG_ENV_KNOWN) {
+		set_err(err, errlen, "unknown environment variables 0x%x in env.strip",
+			p->env_strip);
 		return -1;
 	}
 	if (p->log_file && p->log_file[0] != '/') {
@@ -1524,7 +1932,9 @@ static int check_policy(const struct dlg_policy *p, struct counts *c, char *err,
 		if (check_policy_rule(r, i, p->n_keys, err, errlen) ||
 		    count_add(&c->digests, r->n_sha256, DB_DIGEST_SIZE, "digests", err, errlen) ||
 		    count_add(&c->keyrefs, r->n_signed_by, DB_KEYREF_SIZE, "signed_by keys", err,
-			      errlen))
+			      errlen) ||
+		    count_add(&c->values, r->n_owners, DB_VALUE_SIZE, "owner uids", err, errlen) ||
+		    count_add(&c->values, r->n_fs, DB_VALUE_SIZE, "fs types", err, errlen))
 			return -1;
 		if (!r->manifest)
 			continue;
@@ -1642,6 +2052,9 @@ struct plan {
 	uint32_t *manifest;             /* manifest index per rule, or DB_NONE */
 	size_t *keyrefs;                /* all signed_by lists, sorted per rule */
 	size_t n_keyrefs;
+	uint32_t *own_first, *own_count, *fs_first, *fs_count;  /* per rule */
+	uint32_t *values;               /* owner and fs lists, sorted per rule */
+	size_t n_values;
 	uint32_t *key_name, *key_der;   /* per key: name string, DER offset in the blob */
 	const struct dlg_manifest **man;        /* per manifest */
 	uint32_t *man_path, *man_sig, *man_first, *man_count;
@@ -1662,6 +2075,11 @@ static void plan_free(struct plan *pl)
 	free(pl->kcount);
 	free(pl->manifest);
 	free(pl->keyrefs);
+	free(pl->own_first);
+	free(pl->own_count);
+	free(pl->fs_first);
+	free(pl->fs_count);
+	free(pl->values);
 	free(pl->key_name);
 	free(pl->key_der);
 	free(pl->man);
@@ -1687,6 +2105,11 @@ static int plan_alloc(struct plan *pl, const struct dlg_policy *p, const struct 
 	pl->kcount = calloc(nr, sizeof *pl->kcount);
 	pl->manifest = calloc(nr, sizeof *pl->manifest);
 	pl->keyrefs = calloc(c->keyrefs + 1, sizeof *pl->keyrefs);
+	pl->own_first = calloc(nr, sizeof *pl->own_first);
+	pl->own_count = calloc(nr, sizeof *pl->own_count);
+	pl->fs_first = calloc(nr, sizeof *pl->fs_first);
+	pl->fs_count = calloc(nr, sizeof *pl->fs_count);
+	pl->values = calloc(c->values + 1, sizeof *pl->values);
 	pl->key_name = calloc(nk, sizeof *pl->key_name);
 	pl->key_der = calloc(nk, sizeof *pl->key_der);
 	pl->man = calloc(nm, sizeof *pl->man);
@@ -1699,16 +2122,48 @@ static int plan_alloc(struct plan *pl, const struct dlg_policy *p, const struct 
 	pl->pd = calloc(3 + 3 * p->n_rules + p->n_keys + c->manifests + c->entries,
 			sizeof *pl->pd);
 	return pl->offs && pl->first && pl->count && pl->kfirst && pl->kcount && pl->manifest &&
-	       pl->keyrefs && pl->key_name && pl->key_der && pl->man && pl->man_path &&
+	       pl->keyrefs && pl->own_first && pl->own_count && pl->fs_first && pl->fs_count &&
+	       pl->values && pl->key_name && pl->key_der && pl->man && pl->man_path &&
 	       pl->man_sig && pl->man_first && pl->man_count && pl->entries &&
 	       pl->entry_path && pl->pd ? 0 : -1;
 }
 
-/* signed_by lists, sorted and de-duplicated per rule; manifests numbered in
- * rule order, their entries sorted by path then digest, exact repeats
- * dropped. */
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* One owner or fs list as a slice of the values, sorted, without repeats. */
+static void plan_values(struct plan *pl, const uint32_t *v, size_t n, uint32_t *first,
+			uint32_t *count)
+{
+	uint32_t *out = pl->values + pl->n_values;
+	size_t k = 0;
+
+	if (n > 0)
+		memcpy(out, v, n * sizeof *out);
+	qsort(out, n, sizeof *out, cmp_u32);
+	for (size_t j = 0; j < n; j++)
+		if (k == 0 || out[j] != out[k - 1])
+			out[k++] = out[j];
+	*first = (uint32_t)pl->n_values;
+	*count = (uint32_t)k;
+	pl->n_values += k;
+}
+
+/* signed_by lists, sorted and de-duplicated per rule; owner and fs lists
+ * likewise; manifests numbered in rule order, their entries sorted by path
+ * then digest, exact repeats dropped. */
 static void plan_slices(struct plan *pl, const struct dlg_policy *p)
 {
+	for (size_t i = 0; i < p->n_rules; i++) {
+		plan_values(pl, p->rules[i].owners, p->rules[i].n_owners, &pl->own_first[i],
+			    &pl->own_count[i]);
+		plan_values(pl, p->rules[i].fs, p->rules[i].n_fs, &pl->fs_first[i],
+			    &pl->fs_count[i]);
+	}
 	for (size_t i = 0; i < p->n_rules; i++) {
 		const struct dlg_rule *r = &p->rules[i];
 		size_t *ks = pl->keyrefs + pl->n_keyrefs, k = 0;
@@ -1797,6 +2252,12 @@ static void put_rules(const struct plan *pl, const struct dlg_policy *p, unsigne
 		put32(r + R_KEYS_FIRST, pl->kfirst[i]);
 		put32(r + R_KEYS_COUNT, pl->kcount[i]);
 		put32(r + R_MANIFEST, pl->manifest[i]);
+		put32(r + R_RISK, p->rules[i].risk);
+		put32(r + R_RECENT, p->rules[i].recent);
+		put32(r + R_OWN_FIRST, pl->own_first[i]);
+		put32(r + R_OWN_COUNT, pl->own_count[i]);
+		put32(r + R_FS_FIRST, pl->fs_first[i]);
+		put32(r + R_FS_COUNT, pl->fs_count[i]);
 	}
 }
 
@@ -1816,6 +2277,12 @@ static void put_keyrefs(const struct plan *pl, unsigned char *out)
 {
 	for (size_t i = 0; i < pl->n_keyrefs; i++)
 		put32(out + i * DB_KEYREF_SIZE, (uint32_t)pl->keyrefs[i]);
+}
+
+static void put_values(const struct plan *pl, unsigned char *out)
+{
+	for (size_t i = 0; i < pl->n_values; i++)
+		put32(out + i * DB_VALUE_SIZE, pl->values[i]);
 }
 
 static void put_manifests(const struct plan *pl, unsigned char *out)
@@ -1852,7 +2319,9 @@ static void put_table(unsigned char *h, int t, size_t off, size_t count)
 static void put_header(unsigned char *h, const struct dlg_policy *p, const struct plan *pl,
 		       uint64_t total)
 {
-	uint32_t flags = (p->log_syslog ? DB_FLAG_SYSLOG : 0) | (p->log_stderr ? DB_FLAG_STDERR : 0);
+	uint32_t flags = (p->log_syslog ? DB_FLAG_SYSLOG : 0) | (p->log_stderr ? DB_FLAG_STDERR : 0) |
+			 (p->startup == DLG_STARTUP_KILL ? DB_FLAG_STARTUP_KILL : 0) |
+			 (p->deny_untrusted_preload ? DB_FLAG_DENY_PRELOAD : 0);
 
 	memcpy(h + H_MAGIC, DB_MAGIC, DB_MAGIC_LEN);
 	put32(h + H_VERSION, DB_VERSION);
@@ -1864,6 +2333,7 @@ static void put_header(unsigned char *h, const struct dlg_policy *p, const struc
 	put32(h + H_LOG_FILE, pl->log_off);
 	put32(h + H_SOURCE, pl->src_off);
 	put32(h + H_SIG_DIR, pl->sig_dir_off);
+	put32(h + H_ENV_STRIP, p->env_strip);
 }
 
 /* Writes the tables from rules to manifest entries end to end after the
@@ -1884,6 +2354,9 @@ static size_t put_tables(unsigned char *buf, struct plan *pl, const struct dlg_p
 	put_keyrefs(pl, buf + at);
 	put_table(buf, T_KEYREFS, at, pl->n_keyrefs);
 	at += pl->n_keyrefs * DB_KEYREF_SIZE;
+	put_values(pl, buf + at);
+	put_table(buf, T_VALUES, at, pl->n_values);
+	at += pl->n_values * DB_VALUE_SIZE;
 	put_manifests(pl, buf + at);
 	put_table(buf, T_MANIFESTS, at, pl->n_manifests);
 	at += pl->n_manifests * DB_MANIFEST_SIZE;
@@ -1919,7 +2392,7 @@ int dlg_db_build(const struct dlg_policy *p, unsigned char **out, size_t *out_le
 	/* Each part is below 1 GiB (checked), so the sum fits in size_t. */
 	room = DB_HEADER_SIZE + p->n_rules * DB_RULE_SIZE + c.digests * DB_DIGEST_SIZE +
 	       p->n_keys * DB_KEY_SIZE + pl.n_keyrefs * DB_KEYREF_SIZE +
-	       pl.n_manifests * DB_MANIFEST_SIZE + pl.n_entries * DB_ENTRY_SIZE + blob_len +
+	       pl.n_values * DB_VALUE_SIZE + pl.n_manifests * DB_MANIFEST_SIZE + pl.n_entries * DB_ENTRY_SIZE + blob_len +
 	       ((pool_len + 3) & ~(size_t)3);
 	if (room > DB_MAX_SIZE) {
 		set_err(err, errlen, "compiled policy would exceed 1 GiB");

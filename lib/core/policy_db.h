@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
 #include "policy.h"
 
 /* A validated view of a compiled policy. Plain struct so the preload can keep
@@ -42,6 +44,12 @@ struct dlg_db {
 	const unsigned char *blob;      /* key DER and manifest signature bytes */
 	uint32_t blob_len;
 	const char *sig_dir;    /* signatures.dir, or NULL */
+	/* format 3: risk conditions' values, start-up and environment options */
+	uint32_t n_values;
+	const unsigned char *values;    /* n_values 32-bit owner uids and fs types */
+	enum dlg_startup startup;       /* startup = "log" / "kill" */
+	bool deny_untrusted_preload;    /* env.deny_untrusted_preload */
+	uint32_t env_strip;             /* env.strip: DLG_ENV_* bits */
 };
 
 /* "no such index" in the accessors below. */
@@ -64,11 +72,23 @@ int dlg_db_open_mem(struct dlg_db *db, const void *buf, size_t len,
  * read-only mmap + validation. Never hangs on FIFOs or devices. If st_out is
  * not NULL it receives the fstat of the opened file (owner/mode checks are the
  * caller's business). */
-struct stat;
 int dlg_db_open_file(struct dlg_db *db, const char *path, struct stat *st_out,
 		     char *err, size_t errlen);
 
 void dlg_db_close(struct dlg_db *db);
+
+/* Facts the risk conditions need, gathered by dlg_decide at most once per
+ * subject (so a second policy deciding on the same subject reuses them).
+ * Callers leave this zeroed. */
+struct dlg_risk_facts {
+	unsigned have;          /* RISK_FACT_* bits (policy_db.c): what is known */
+	unsigned failed;        /* same bits: tried, could not be known */
+	struct stat st;         /* fstat of the subject's fd */
+	uint32_t fs_type;       /* fstatfs f_type */
+	bool writable;          /* the file or a directory above it is writable by others */
+	char writable_why[160]; /* what makes it writable, e.g. "/tmp is writable by others" */
+	char err[160];          /* why the last fact that failed is unknown */
+};
 
 /* What is known about the object being decided on. */
 struct dlg_subject {
@@ -86,6 +106,16 @@ struct dlg_subject {
 	bool sig_trusted;       /* it verifies with a key the deciding rule trusts */
 	char sig_status[64];    /* "trusted", "missing", "invalid", "untrusted key", "error", ... */
 	char sig_key[64];       /* name of the key that verified, "" if none */
+	/* Risk conditions: the current time for recent (0: read the clock) and
+	 * the facts dlg_decide gathered. */
+	time_t now;
+	bool risk_failed;       /* set by dlg_decide when a fact a rule needed was unknowable */
+	/* Set by dlg_decide when the verdict used facts that a fingerprint of
+	 * the file (dev, ino, size, mtime, ctime) does not capture: the clock
+	 * (recent) or the directories above the file (writable). Such a verdict
+	 * must not be cached by fingerprint. */
+	bool risk_volatile;
+	struct dlg_risk_facts risk;
 };
 
 struct dlg_verdict {
@@ -96,10 +126,15 @@ struct dlg_verdict {
 };
 
 /* First matching rule decides, else the default. Within a rule the cheap
- * conditions (path, dir, exe) are checked first, then the digest (sha256 or
- * manifest), then the signature. The SHA-256 of s->fd is computed only when
- * a rule's other conditions all hold and it has a digest or manifest
- * condition; a failure to hash denies with the reason.
+ * conditions (path, dir, exe) are checked first, then the risk conditions
+ * that need only an fstat of s->fd (fileless, owner, recent, the file's own
+ * mode for writable), then fs (fstatfs) and the walk of the directories
+ * above s->path (writable), then the digest (sha256 or manifest), then the
+ * signature. The SHA-256 of s->fd is computed only when a rule's other
+ * conditions all hold and it has a digest or manifest condition; a failure
+ * to hash denies with the reason, and so does a risk fact that cannot be
+ * known (no fd, a directory above the file that cannot be examined):
+ * s->risk_failed is then set.
  *
  * signed_by: <path>.sig, then <signatures.dir><path>.sig, is read and
  * verified over s->fd with each key the rule lists; a missing, unreadable,
@@ -122,11 +157,19 @@ struct dlg_db_rule_view {
 	uint32_t n_sha256;
 	uint32_t n_signed_by;   /* keys listed by signed_by (dlg_db_rule_key) */
 	uint32_t manifest;      /* index for dlg_db_manifest, or DLG_DB_NONE */
+	uint32_t risk;          /* DLG_RISK_* bits */
+	uint32_t recent;        /* seconds, 0 when absent */
+	uint32_t n_owners;      /* owner uids (dlg_db_rule_value) */
+	uint32_t n_fs;          /* fs types (dlg_db_rule_value) */
 };
 bool dlg_db_rule(const struct dlg_db *db, uint32_t index, struct dlg_db_rule_view *out);
 
 /* The j-th key index (0-based) of a rule's signed_by list. */
 bool dlg_db_rule_key(const struct dlg_db *db, uint32_t rule, uint32_t j, uint32_t *key);
+
+/* The j-th owner uid (fs = false) or fs type (fs = true) of a rule. */
+bool dlg_db_rule_value(const struct dlg_db *db, uint32_t rule, bool fs, uint32_t j,
+		       uint32_t *value);
 
 struct dlg_db_key_view {
 	const char *name;

@@ -304,7 +304,7 @@ static void *open_slow(const struct request *r)
 		dlg_fd_canonical(f.fd, f.path, canon, sizeof canon);
 		verdict_decide(&subj, &d);
 		have_dyn = dlg_elf_read_dynamic(f.fd, &dyn, err, sizeof err) == 0;
-		if (!subj.sig_checked && !subj.hash_failed)
+		if (!subj.sig_checked && !subj.hash_failed && !subj.risk_volatile)
 			vcache_put(&f.st, canon, &d, have_dyn ? &dyn : NULL);
 	}
 	if (strcmp(d.decision, "deny") != 0 && have_dyn && verdict_active())

@@ -2,7 +2,13 @@
  * (the program's DT_NEEDED closure, LD_PRELOAD libraries) are decided on
  * when the guard initialises, and each untrusted one is logged with
  * event.action "startup". Their constructors may already have run: only the
- * rtld-audit interface (audit.c) can stop those. */
+ * rtld-audit interface (audit.c) can stop those. What the policies add:
+ * - startup = "kill": an object an enforcing kill policy denies ends the
+ *   process before main (one line on stderr, exit status 126);
+ * - env.deny_untrusted_preload: an untrusted object that an LD_PRELOAD or
+ *   /etc/ld.so.preload entry named is reported as that entry;
+ * - env.strip: variables removed for the children (envguard.c), last.
+ * Runs from this library's constructor only: single-threaded, before main. */
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <link.h>
@@ -10,22 +16,75 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "envguard.h"
 #include "fdpath.h"
 #include "guard.h"
 #include "verdict.h"
 
-static void check_object(const char *name)
+/* Exit status of a process stopped at start-up: the shell's "found but
+ * could not be executed". */
+#define STARTUP_KILL_STATUS 126
+
+struct startup {
+	int index;
+	const void *self;               /* our own load address */
+	const struct dlg_db *dbs[2];    /* the usable policies */
+	size_t n_dbs;
+	bool name_preloads;             /* some policy sets env.deny_untrusted_preload */
+	struct envguard_preload pre;
+	bool kill;                      /* an object made a kill policy stop the process */
+	char kill_path[PATH_MAX];
+	char kill_reason[sizeof ((struct dlg_verdict *)0)->reason];
+};
+
+/* The verdict of an enforcing startup = "kill" policy that denies the
+ * subject, if any. Decided on a copy: the event keeps the evidence of the
+ * verdict it reports. */
+static bool kill_verdict(const struct startup *st, const struct dlg_subject *subj,
+			 struct dlg_verdict *v)
+{
+	for (size_t i = 0; i < st->n_dbs; i++) {
+		struct dlg_subject copy = *subj;
+
+		if (st->dbs[i]->startup != DLG_STARTUP_KILL || st->dbs[i]->mode != DLG_MODE_ENFORCE)
+			continue;
+		if (dlg_decide(st->dbs[i], &copy, v) == DLG_ACTION_DENY)
+			return true;
+	}
+	return false;
+}
+
+/* "LD_PRELOAD entry /x/libevil.so: <reason>" for an object a preload entry
+ * named, when a policy asks for that. */
+static void name_preload(const struct startup *st, const char *name, const struct stat *fst,
+			 char *reason, size_t len)
+{
+	char tmp[sizeof ((struct dlg_verdict *)0)->reason];
+	const char *which, *entry;
+
+	if (!st->name_preloads)
+		return;
+	which = envguard_preload_entry(&st->pre, name, fst, &entry);
+	if (!which)
+		return;
+	msgf(tmp, sizeof tmp, "%s entry %s: %s", which, entry, reason);
+	msgf(reason, len, "%s", tmp);
+}
+
+static void check_object(struct startup *st, const char *name)
 {
 	struct dlg_subject subj = { .fd = -1 };
+	struct dlg_verdict kv;
 	struct decision d;
-	struct stat st;
+	struct stat fst;
 	char canon[PATH_MAX];
+	bool kill;
 	int fd;
 
 	fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+	if (fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode))
 		goto end;
 	dlg_fd_canonical(fd, name, canon, sizeof canon);
 	subj.path = canon;
@@ -34,30 +93,62 @@ static void check_object(const char *name)
 	verdict_decide(&subj, &d);
 	if (strcmp(d.decision, "allow") == 0)
 		goto end;
-	/* Already mapped: nothing can be refused any more. */
-	d.decision = "would-deny";
+	kill = kill_verdict(st, &subj, &kv);
+	name_preload(st, name, &fst, d.v.reason, sizeof d.v.reason);
+	/* Already mapped: refused only by stopping the process. */
+	d.decision = kill ? "deny" : "would-deny";
 	verdict_emit("startup", name, canon, &subj, &d);
+	if (kill && !st->kill) {
+		st->kill = true;
+		msgf(st->kill_path, sizeof st->kill_path, "%s", canon);
+		name_preload(st, name, &fst, kv.reason, sizeof kv.reason);
+		msgf(st->kill_reason, sizeof st->kill_reason, "%s", kv.reason);
+	}
 end:
 	close(fd);
 }
 
-struct visit {
-	int index;
-	const void *self;       /* our own load address */
-};
-
 static int visit(struct dl_phdr_info *info, size_t size, void *data)
 {
-	struct visit *v = data;
+	struct startup *st = data;
 
 	(void)size;
 	/* The first entry is the program itself; names without a slash are
 	 * the vDSO. This library is not judged by itself: a tampered copy
 	 * would not report itself anyway. */
-	if (v->index++ > 0 && info->dlpi_name && strchr(info->dlpi_name, '/') &&
-	    (const void *)info->dlpi_addr != v->self)
-		check_object(info->dlpi_name);
+	if (st->index++ > 0 && info->dlpi_name && strchr(info->dlpi_name, '/') &&
+	    (const void *)info->dlpi_addr != st->self)
+		check_object(st, info->dlpi_name);
 	return 0;
+}
+
+/* Every untrusted object has been logged; the first one a kill policy
+ * denied is named. */
+__attribute__((noreturn)) static void stop(const struct startup *st)
+{
+	const char *exe = verdict_env()->exe[0] ? verdict_env()->exe : "process";
+	char msg[2 * PATH_MAX + 512];
+
+	msgf(msg, sizeof msg, "dlguard: %s: untrusted object %s mapped at start-up (%s); "
+	     "stopping before main\n", exe, st->kill_path, st->kill_reason);
+	(void)!write(STDERR_FILENO, msg, strlen(msg));
+	_exit(STARTUP_KILL_STATUS);
+}
+
+/* The options of the usable policies: an unusable one (corrupt, wrong
+ * owner) refuses every dlopen but never stops or changes a process. */
+static uint32_t read_options(struct startup *st)
+{
+	uint32_t strip = 0;
+
+	st->n_dbs = verdict_policies(st->dbs, 2);
+	for (size_t i = 0; i < st->n_dbs; i++) {
+		st->name_preloads |= st->dbs[i]->deny_untrusted_preload;
+		/* audit mode changes nothing in the process */
+		if (st->dbs[i]->mode == DLG_MODE_ENFORCE)
+			strip |= st->dbs[i]->env_strip;
+	}
+	return st->n_dbs ? strip : 0;
 }
 
 /* The copy of this library loaded as an rtld-audit module lives in its own
@@ -73,16 +164,30 @@ static bool in_base_namespace(void)
 	return dlinfo(self, RTLD_DI_LMID, &lmid) != 0 || lmid == LM_ID_BASE;
 }
 
+/* Runs after verdict.c's constructor (link order, CMakeLists.txt): that one
+ * captures LD_LIBRARY_PATH for the resolver before env.strip removes it. */
 __attribute__((constructor)) static void startup_check(void)
 {
-	struct visit v = { 0, NULL };
+	static struct startup st;       /* ~13 KiB: off the stack; used once, here */
+	const char *self = NULL;
+	uint32_t strip;
 	Dl_info info;
 
 	if (!in_base_namespace() || !guard_enter())
 		return;
-	if (dladdr((void *)startup_check, &info))
-		v.self = info.dli_fbase;
-	if (verdict_active())
-		dl_iterate_phdr(visit, &v);
+	if (dladdr((void *)startup_check, &info)) {
+		st.self = info.dli_fbase;
+		self = info.dli_fname;
+	}
+	if (verdict_active()) {
+		strip = read_options(&st);
+		if (st.name_preloads)
+			envguard_preload_read(&st.pre);
+		dl_iterate_phdr(visit, &st);
+		if (st.kill)
+			stop(&st);
+		if (strip)
+			envguard_strip(strip, self);
+	}
 	guard_leave();
 }

@@ -190,6 +190,17 @@ bool verdict_active(void)
 	return g.sys.state != SLOT_ABSENT || g.envp.state != SLOT_ABSENT;
 }
 
+size_t verdict_policies(const struct dlg_db **out, size_t max)
+{
+	const struct policy_slot *slots[2] = { &g.sys, &g.envp };
+	size_t n = 0;
+
+	for (int i = 0; i < 2 && n < max; i++)
+		if (slots[i]->state == SLOT_OK)
+			out[n++] = &slots[i]->db;
+	return n;
+}
+
 void verdict_error(struct decision *d, const char *reason)
 {
 	d->decision = "deny";

@@ -40,6 +40,10 @@ const struct dlg_hwcaps *verdict_hwcaps(void);
 /* True when a system or environment policy exists (usable or not). */
 bool verdict_active(void);
 
+/* The usable policies, system first (at most max): the start-up check
+ * reads their start-up and environment options. After verdict_init(). */
+size_t verdict_policies(const struct dlg_db **out, size_t max);
+
 /* Both policies must allow: an enforcing denial wins over an audit one. */
 void verdict_decide(struct dlg_subject *subj, struct decision *d);
 

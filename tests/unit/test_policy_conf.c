@@ -176,6 +176,25 @@ static void test_valid_table(void **state)
 		{ HEAD "log = { };\n", 0, 0 },
 		/* names that only look like dot components are fine */
 		{ HEAD "rules = ( { action = \"allow\"; dir = \"/a/.b/..c/...\"; } );\n", 1, 0 },
+		/* risk conditions are conditions: each may stand alone */
+		{ HEAD "rules = ( { action = \"deny\"; fileless = true; } );\n", 1, 0 },
+		{ HEAD "rules = ( { action = \"deny\"; writable = true; } );\n", 1, 0 },
+		{ HEAD "rules = ( { action = \"allow\"; owner = \"root\"; } );\n", 1, 0 },
+		{ HEAD "rules = ( { action = \"deny\"; fs = \"nfs\"; } );\n", 1, 0 },
+		{ HEAD "rules = ( { action = \"deny\"; recent = 1; } );\n", 1, 0 },
+		{ HEAD "rules = ( { action = \"deny\"; exe = \"/e\"; recent = 2147483647; } );\n", 1, 0 },
+		/* start-up and environment options */
+		{ HEAD "startup = \"log\";\n", 0, 0 },
+		{ HEAD "startup = \"kill\";\n", 0, 0 },
+		{ HEAD "env = { };\n", 0, 0 },
+		{ HEAD "env = { strip = \"LD_PRELOAD\"; deny_untrusted_preload = false; };\n", 0, 0 },
+		{ HEAD "mode = \"audit\"; startup = \"log\"; env = { deny_untrusted_preload = true; };\n", 0, 0 },
+		/* rules differing only in a risk condition are not duplicates */
+		{ HEAD "rules = ( { action = \"deny\"; fileless = true; },\n"
+		  "{ action = \"deny\"; writable = true; }, { action = \"deny\"; recent = 5; },\n"
+		  "{ action = \"deny\"; recent = 6; }, { action = \"deny\"; owner = 0; },\n"
+		  "{ action = \"deny\"; owner = 1; }, { action = \"deny\"; fs = \"nfs\"; },\n"
+		  "{ action = \"deny\"; fs = \"9p\"; } );\n", 8, 0 },
 	};
 
 	(void)state;
@@ -296,6 +315,62 @@ static const struct err_case ERRORS[] = {
 	  "  { action = \"allow\"; dir = \"/a\"; exe = \"/e\"; },\n"
 	  "  { exe = \"/e\"; dir = \"/a\"; action = \"allow\"; }\n);\n",
 	  6, "rule 3 is a duplicate of rule 2 at line 5" },
+	/* risk conditions */
+	{ RULE("action = \"deny\"; fileless = false;"), 4, "rule 1: fileless = false is not a condition: remove it" },
+	{ RULE("action = \"deny\"; writable = false;"), 4, "writable = false is not a condition" },
+	{ RULE("action = \"deny\"; fileless = 1;"), 4, "rule 1: fileless must be true, not an integer" },
+	{ RULE("action = \"deny\"; writable = \"true\";"), 4, "rule 1: writable must be true, not a string" },
+	{ RULE("action = \"deny\"; owner = \"dlg-no-such-user\";"), 4,
+	  "rule 1: owner \"dlg-no-such-user\": no such user on this machine (names are resolved to uids when the policy is compiled)" },
+	{ RULE("action = \"deny\"; owner = \"\";"), 4, "owner \"\": no such user" },
+	{ RULE("action = \"deny\"; owner = -1;"), 4, "rule 1: owner: uid -1 is out of range (0 to 4294967294)" },
+	{ RULE("action = \"deny\"; owner = 4294967295L;"), 4, "uid 4294967295 is out of range" },
+	{ RULE("action = \"deny\"; owner = 1.0;"), 4, "rule 1: owner must be a user name or a uid, not a number" },
+	{ RULE("action = \"deny\"; owner = true;"), 4, "not a boolean" },
+	{ RULE("action = \"deny\"; owner = { a = 1; };"), 4, "rule 1: owner must be a user name, a uid, or a list of them" },
+	{ RULE("action = \"deny\"; owner = ( );"), 4, "rule 1: owner list is empty" },
+	{ RULE("action = \"deny\"; owner = [ ];"), 4, "rule 1: owner list is empty" },
+	{ RULE("action = \"deny\"; owner = ( 0, [ 1 ] );"), 4, "rule 1: owner item 2 must be a user name or a uid, not an array" },
+	{ RULE("action = \"deny\"; owner = ( 0, \"root\" );"), 4, "rule 1: owner item 2 repeats uid 0" },
+	{ RULE("action = \"deny\"; owner = [ 7, 7 ];"), 4, "owner item 2 repeats uid 7" },
+	{ RULE("action = \"deny\"; owner = [ 0, \"root\" ];"), 4, "libconfig: mismatched element type in array" },
+	{ RULE("action = \"deny\"; fs = \"NFS\";"), 4,
+	  "rule 1: fs \"NFS\" is not a type dlguard knows (known: nfs cifs smb3 fuse 9p " },
+	{ RULE("action = \"deny\"; fs = [ \"nfs\", \"zfs-ish\" ];"), 4, "fs \"zfs-ish\" is not a type" },
+	{ RULE("action = \"deny\"; fs = \"\";"), 4, "fs \"\" is not a type" },
+	{ RULE("action = \"deny\"; fs = ( \"nfs\" );"), 4, "rule 1: fs must be a file system type or an array of them [ \"nfs\", \"cifs\" ], not a list" },
+	{ RULE("action = \"deny\"; fs = 5;"), 4, "fs must be a file system type" },
+	{ RULE("action = \"deny\"; fs = [ ];"), 4, "rule 1: fs array is empty" },
+	{ RULE("action = \"deny\"; fs = [ 1 ];"), 4, "rule 1: fs item 1 must be a string, not an integer" },
+	{ RULE("action = \"deny\"; fs = [ \"nfs\", \"9p\", \"nfs\" ];"), 4, "rule 1: fs item 3 repeats \"nfs\"" },
+	{ RULE("action = \"deny\"; recent = 0;"), 4, "rule 1: recent = 0 is out of range (1 to 2147483647 seconds)" },
+	{ RULE("action = \"deny\"; recent = -5;"), 4, "recent = -5 is out of range" },
+	{ RULE("action = \"deny\"; recent = 2147483648L;"), 4, "recent = 2147483648 is out of range" },
+	{ RULE("action = \"deny\"; recent = 1.5;"), 4, "rule 1: recent must be a number of seconds (an integer), not a number" },
+	{ RULE("action = \"deny\"; recent = \"1h\";"), 4, "not a string" },
+	{ RULE("action = \"deny\"; Fileless = true;"), 4, "rule 1: unknown key \"Fileless\"" },
+	/* duplicates and the same type under two names */
+	{ HEAD "rules = (\n  { action = \"deny\"; fs = [ \"nfs\", \"ext3\" ]; },\n"
+	  "  { action = \"deny\"; fs = [ \"ext4\", \"nfs\" ]; }\n);\n",
+	  5, "rule 2 is a duplicate of rule 1 at line 4" },
+	{ HEAD "rules = (\n  { action = \"deny\"; owner = ( \"root\", 5 ); recent = 9; },\n"
+	  "  { action = \"deny\"; recent = 9; owner = [ 5, 0 ]; }\n);\n",
+	  5, "rule 2 is a duplicate of rule 1 at line 4" },
+	/* top-level options */
+	{ HEAD "startup = \"abort\";\n", 3, "startup must be \"log\" or \"kill\", not \"abort\"" },
+	{ HEAD "startup = true;\n", 3, "startup must be the string \"log\" or \"kill\", not a boolean" },
+	{ HEAD "env = [ ];\n", 3, "env must be a group { strip = [ ... ]; deny_untrusted_preload = true; }, not an array" },
+	{ HEAD "env = { strip = [ \"LD_PRELOAD\" ]; clear = true; };\n", 3, "unknown key \"clear\" in env (env takes strip, deny_untrusted_preload)" },
+	{ HEAD "env = { deny_untrusted_preload = 1; };\n", 3, "env.deny_untrusted_preload must be true or false, not an integer" },
+	{ HEAD "env = { strip = [ \"LD_PRELOAD\", \"LD_FOO\" ]; };\n", 3,
+	  "env.strip: \"LD_FOO\" is not one of LD_PRELOAD LD_LIBRARY_PATH LD_AUDIT GCONV_PATH GLIBC_TUNABLES" },
+	{ HEAD "env = { strip = \"ld_preload\"; };\n", 3, "env.strip: \"ld_preload\" is not one of" },
+	{ HEAD "env = { strip = \"DLGUARD_POLICY\"; };\n", 3,
+	  "env.strip: \"DLGUARD_POLICY\" cannot be stripped: that would only let child processes escape" },
+	{ HEAD "env = { strip = [ \"LD_AUDIT\", \"LD_AUDIT\" ]; };\n", 3, "env.strip item 2 repeats \"LD_AUDIT\"" },
+	{ HEAD "env = { strip = [ ]; };\n", 3, "env.strip array is empty" },
+	{ HEAD "env = { strip = ( \"LD_AUDIT\" ); };\n", 3, "env.strip must be a variable name or an array of them" },
+	{ HEAD "env = { strip = [ 1 ]; };\n", 3, "env.strip item 1 must be a string, not an integer" },
 };
 
 static void test_error_table(void **state)
@@ -325,6 +400,12 @@ static void test_single_error_each(void **state)
 		RULE("action = \"bogus\"; dir = \"/a\";"),
 		RULE("action = \"allow\"; exe = \"/e\";"),
 		HEAD "mode = 1;\n",
+		/* a bad risk value does not also make the rule condition-less */
+		RULE("action = \"deny\"; fileless = false;"),
+		RULE("action = \"deny\"; owner = \"dlg-no-such-user\";"),
+		RULE("action = \"deny\"; fs = \"nope\";"),
+		RULE("action = \"deny\"; recent = 0;"),
+		HEAD "env = { strip = \"LD_FOO\"; };\n",
 	};
 
 	(void)state;
@@ -485,6 +566,31 @@ static const struct warn_case WARNINGS[] = {
 	{ HEAD "rules = (\n  { action = \"allow\"; dir = \"/a\"; exe = \"/e\"; },\n  { action = \"deny\"; dir = \"/a/b\"; }\n);\n", 0, NULL },
 	{ HEAD "rules = (\n  { action = \"allow\"; dir = \"/a\"; sha256 = \"" H_A "\"; },\n  { action = \"deny\"; dir = \"/a\"; }\n);\n", 0, NULL },
 	{ HEAD "rules = (\n  { action = \"allow\"; path = \"/a\"; },\n  { action = \"deny\"; dir = \"/a\"; }\n);\n", 0, NULL },
+	/* audit mode changes nothing in the process */
+	{ "version = 1;\ndefault = \"deny\";\nmode = \"audit\";\nstartup = \"kill\";\n", 4,
+	  "startup = \"kill\" has no effect in audit mode" },
+	{ "version = 1;\ndefault = \"deny\";\nenv = {\n strip = \"LD_PRELOAD\"; };\nmode = \"audit\";\n", 4,
+	  "env.strip has no effect in audit mode" },
+	{ "version = 1;\ndefault = \"deny\";\nmode = \"enforce\";\nstartup = \"kill\";\n"
+	  "env = { strip = \"LD_PRELOAD\"; };\n", 0, NULL },
+	/* risk conditions in coverage: a broader earlier rule shadows */
+	{ HEAD "rules = (\n  { action = \"deny\"; fileless = true; },\n"
+	  "  { action = \"allow\"; fileless = true; dir = \"/opt\"; owner = 0; }\n);\n",
+	  5, "rule 2 can never match: rule 1 at line 4 already matches everything" },
+	{ HEAD "rules = (\n  { action = \"deny\"; recent = 60; fs = [ \"nfs\", \"9p\" ]; },\n"
+	  "  { action = \"allow\"; recent = 10; fs = \"9p\"; }\n);\n",
+	  5, "rule 2 can never match" },
+	{ HEAD "rules = (\n  { action = \"deny\"; owner = ( 0, 1 ); },\n"
+	  "  { action = \"allow\"; owner = 1; writable = true; }\n);\n", 5, "rule 2 can never match" },
+	{ HEAD "rules = (\n  { action = \"deny\"; dir = \"/a\"; },\n"
+	  "  { action = \"allow\"; dir = \"/a/b\"; writable = true; }\n);\n", 5, "rule 2 can never match" },
+	/* not covered: the earlier rule asks for more */
+	{ HEAD "rules = (\n  { action = \"deny\"; fileless = true; },\n  { action = \"deny\"; writable = true; },\n"
+	  "  { action = \"deny\"; dir = \"/tmp\"; }\n);\n", 0, NULL },
+	{ HEAD "rules = (\n  { action = \"deny\"; recent = 10; },\n  { action = \"deny\"; recent = 60; }\n);\n", 0, NULL },
+	{ HEAD "rules = (\n  { action = \"deny\"; fs = \"nfs\"; },\n  { action = \"deny\"; fs = [ \"nfs\", \"9p\" ]; }\n);\n", 0, NULL },
+	{ HEAD "rules = (\n  { action = \"deny\"; owner = 1; },\n  { action = \"allow\"; owner = ( 0, 1 ); }\n);\n", 0, NULL },
+	{ HEAD "rules = (\n  { action = \"deny\"; writable = true; dir = \"/a\"; },\n  { action = \"allow\"; dir = \"/a/b\"; }\n);\n", 0, NULL },
 };
 
 static void test_warning_table(void **state)
@@ -557,6 +663,96 @@ static void write_file(const char *path, const char *text, size_t len)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, len), (ssize_t)len);
 	assert_int_equal(close(fd), 0);
+}
+
+/* ---- risk conditions and options: what lands in the model ------------- */
+
+static const char RISKY[] =
+	HEAD                                                                          /* 1-2 */
+	"startup = \"kill\";\n"                                                     /* 3 */
+	"env = { strip = [ \"LD_PRELOAD\", \"GCONV_PATH\", \"LD_AUDIT\" ];\n"  /* 4 */
+	"        deny_untrusted_preload = true; };\n"                                /* 5 */
+	"rules = (\n"                                                                /* 6 */
+	"  { action = \"deny\"; fileless = true; writable = true; },\n"            /* 7 */
+	"  { action = \"deny\"; fs = [ \"smb3\", \"nfs\", \"ext3\", \"ext4\" ]; },\n" /* 8 */
+	"  { action = \"allow\"; dir = \"/opt\"; owner = ( \"root\", 65534, 4294967294L, 1000 ); },\n" /* 9 */
+	"  { action = \"deny\"; recent = 86400; owner = 7; }\n"                    /* 10 */
+	");\n";
+
+static void test_risk_model(void **state)
+{
+	struct dlg_diags d = { 0 };
+	struct dlg_policy *p;
+	const struct dlg_rule *r;
+
+	(void)state;
+	p = dlg_policy_parse_string(RISKY, "risky.conf", &d);
+	dump(&d);
+	assert_non_null(p);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(p->startup, DLG_STARTUP_KILL);
+	assert_true(p->deny_untrusted_preload);
+	assert_int_equal(p->env_strip, DLG_ENV_LD_PRELOAD | DLG_ENV_GCONV_PATH | DLG_ENV_LD_AUDIT);
+	assert_int_equal(p->n_rules, 4);
+
+	r = &p->rules[0];
+	assert_int_equal(r->risk, DLG_RISK_FILELESS | DLG_RISK_WRITABLE);
+	assert_int_equal(r->n_owners + r->n_fs + r->recent, 0);
+	/* sorted, ext3 and ext4 one type, smb3 two */
+	r = &p->rules[1];
+	assert_int_equal(r->risk, 0);
+	assert_int_equal(r->n_fs, 4);
+	assert_int_equal(r->fs[0], 0x6969);
+	assert_int_equal(r->fs[1], 0xEF53);
+	assert_int_equal(r->fs[2], 0xFE534D42);
+	assert_int_equal(r->fs[3], 0xFF534D42);
+	/* names resolved now, sorted */
+	r = &p->rules[2];
+	assert_string_equal(r->dir, "/opt");
+	assert_int_equal(r->n_owners, 4);
+	assert_int_equal(r->owners[0], 0);
+	assert_int_equal(r->owners[1], 1000);
+	assert_int_equal(r->owners[2], 65534);
+	assert_int_equal(r->owners[3], 4294967294u);
+	r = &p->rules[3];
+	assert_int_equal(r->recent, 86400);
+	assert_int_equal(r->n_owners, 1);
+	assert_int_equal(r->owners[0], 7);
+	dlg_policy_free(p);
+	dlg_diags_free(&d);
+
+	/* the defaults */
+	p = dlg_policy_parse_string(HEAD, "plain.conf", &d);
+	assert_non_null(p);
+	assert_int_equal(p->startup, DLG_STARTUP_LOG);
+	assert_false(p->deny_untrusted_preload);
+	assert_int_equal(p->env_strip, 0);
+	dlg_policy_free(p);
+	dlg_diags_free(&d);
+}
+
+/* Every variable env.strip accepts, by name. */
+static void test_strip_names(void **state)
+{
+	char text[1024];
+	size_t o;
+
+	(void)state;
+	o = (size_t)snprintf(text, sizeof text, HEAD "env = { strip = [ ");
+	for (uint32_t bit = 1; bit & DLG_ENV_KNOWN; bit <<= 1)
+		o += (size_t)snprintf(text + o, sizeof text - o, "%s\"%s\"", bit > 1 ? ", " : "",
+				      dlg_env_var_name(bit));
+	snprintf(text + o, sizeof text - o, " ]; };\n");
+	{
+		struct dlg_diags d = { 0 };
+		struct dlg_policy *p = dlg_policy_parse_string(text, "all.conf", &d);
+
+		dump(&d);
+		assert_non_null(p);
+		assert_int_equal(p->env_strip, DLG_ENV_KNOWN);
+		dlg_policy_free(p);
+		dlg_diags_free(&d);
+	}
 }
 
 static void test_parse_file(void **state)
@@ -993,7 +1189,7 @@ static const struct err_case KEY_ERRORS[] = {
 	  "rule 1: signed_by item 3 repeats key \"other\"" },
 	{ KRULE("action = \"allow\"; dir = \"/a\"; signed_by = \"Vendor\";"), 8, "names key \"Vendor\"" },
 	{ KRULE("action = \"allow\"; dir = \"/a\"; signd_by = \"vendor\";"), 8,
-	  "rule 1: unknown key \"signd_by\" (a rule takes action, path, dir, exe, sha256, signed_by, manifest)" },
+	  "rule 1: unknown key \"signd_by\" (a rule takes action, path, dir, exe, sha256, signed_by, manifest, fileless, writable, owner, fs, recent)" },
 	{ KRULE("action = \"allow\"; exe = \"/usr/bin/x\";"), 8, "only exe" },
 	/* manifest rules */
 	{ KRULE("action = \"allow\"; manifest = \"app.sha256\"; signed_by = \"vendor\";"), 8,
@@ -1274,6 +1470,8 @@ int main(void)
 		cmocka_unit_test(test_manifest_errors),
 		cmocka_unit_test(test_key_warnings),
 		cmocka_unit_test(test_canonicalize_manifest),
+		cmocka_unit_test(test_risk_model),
+		cmocka_unit_test(test_strip_names),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);

@@ -16,16 +16,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
 #include "digest.h"
+#include "fdpath.h"
 #include "policy_db.h"
 
 /* The on-disk layout (docs/compiled-format.md), restated so a change to it
  * is a deliberate change to these tests too. */
 #define HDR 128
-#define RULE_SIZE 48
+#define RULE_SIZE 64
 #define KEY_SIZE 16
 #define MAN_SIZE 64
 #define ENTRY_SIZE 36
@@ -54,7 +59,10 @@
 #define O_BLOB 100
 #define O_BLOBLEN 104
 #define O_SIGDIR 108
-#define O_RESERVED 112
+#define O_NVALUES 112
+#define O_VALUES 116
+#define O_ENVSTRIP 120
+#define O_RESERVED 124
 #define R_ACTION 0
 #define R_PATH 8
 #define R_DIR 12
@@ -64,7 +72,12 @@
 #define R_KFIRST 28
 #define R_KCOUNT 32
 #define R_MANIFEST 36
-#define R_RESERVED 40
+#define R_RISK 40
+#define R_RECENT 44
+#define R_OFIRST 48
+#define R_OCOUNT 52
+#define R_FFIRST 56
+#define R_FCOUNT 60
 #define K_NAME 0
 #define K_TYPE 4
 #define K_DEROFF 8
@@ -533,7 +546,9 @@ static void test_build_refuses(void **state)
 static unsigned char *reference_db(size_t *len)
 {
 	static unsigned char d[2][DLG_SHA256_LEN], der0[40], der1[33], msig[70];
-	static struct dlg_rule r[5];
+	static struct dlg_rule r[6];
+	static uint32_t owners[3] = { 1000, 0, 1000 }, fs[2] = { TMPFS_MAGIC, NFS_SUPER_MAGIC };
+	static uint32_t fs_only[1] = { NFS_SUPER_MAGIC };
 	static struct dlg_key keys[2];
 	static struct dlg_manifest_entry ents[3];
 	static struct dlg_manifest man;
@@ -569,12 +584,25 @@ static unsigned char *reference_db(size_t *len)
 	r[4].signed_by = first;
 	r[4].n_signed_by = 1;
 	r[4].manifest = &man;
-	p = mkpolicy(r, 5, DLG_ACTION_DENY);
+	/* format 3: risk conditions (values: owners 0, 1000; fs nfs, tmpfs; nfs) */
+	r[2].risk = DLG_RISK_FILELESS | DLG_RISK_WRITABLE;
+	r[2].recent = 60;
+	r[3].owners = owners;
+	r[3].n_owners = 3;
+	r[3].fs = fs;
+	r[3].n_fs = 2;
+	r[5] = mkrule(DLG_ACTION_DENY, 10, NULL, NULL, NULL, NULL, 0);
+	r[5].fs = fs_only;
+	r[5].n_fs = 1;
+	p = mkpolicy(r, 6, DLG_ACTION_DENY);
 	p.log_file = (char *)"/var/log/dlguard.log";
 	p.log_stderr = true;
 	p.keys = keys;
 	p.n_keys = 2;
 	p.sig_dir = (char *)"/var/lib/dlguard/sigs";
+	p.startup = DLG_STARTUP_KILL;
+	p.deny_untrusted_preload = true;
+	p.env_strip = DLG_ENV_LD_PRELOAD | DLG_ENV_LD_AUDIT;
 	return build(&p, len);
 }
 
@@ -614,6 +642,10 @@ static void exercise(const struct dlg_db *db)
 		for (uint32_t j = 0; j < 3; j++)
 			if (dlg_db_rule_key(db, i, j, &k))
 				assert_true(k < db->n_keys);
+	for (uint32_t i = 0; i <= db->n_rules; i++)
+		for (uint32_t j = 0; j < 3; j++)
+			(void)(dlg_db_rule_value(db, i, false, j, &k) &&
+			       dlg_db_rule_value(db, i, true, j, &k));
 	for (uint32_t i = 0; i <= db->n_keys; i++)
 		if (dlg_db_key(db, i, &kv))
 			assert_true(kv.der >= db->blob && kv.der + kv.der_len <= db->blob + db->blob_len);
@@ -660,6 +692,8 @@ static bool header_byte_may_change(size_t i, size_t k)
 {
 	if (i == O_MODE || i == O_FLAGS)
 		return k == 1;
+	if (i == O_ENVSTRIP || i == O_ENVSTRIP + 1)
+		return true;    /* all 16 low bits name a variable */
 	return (i >= O_SOURCE && i < O_SOURCE + 4) || (i >= O_LOGFILE && i < O_LOGFILE + 4) ||
 	       (i >= O_SIGDIR && i < O_SIGDIR + 4);
 }
@@ -733,6 +767,9 @@ static void test_damaged_fields(void **state)
 	bases[B_KEY] = rd32(ref + O_KEYS);
 	bases[B_KEYREF] = rd32(ref + O_KEYREFS);
 	bases[B_MAN] = rd32(ref + O_MANIFESTS);
+	assert_int_equal(rd32(ref + O_NVALUES), 5);
+	assert_int_equal(rd32(ref + O_ENVSTRIP), DLG_ENV_LD_PRELOAD | DLG_ENV_LD_AUDIT);
+	assert_int_equal(rd32(ref + O_FLAGS), 2 | 4 | 8);
 	assert_int_equal(rd32(ref + O_NKEYS), 2);
 	assert_int_equal(rd32(ref + O_NKEYREFS), 3);
 	assert_int_equal(rd32(ref + O_NMANIFESTS), 1);
@@ -749,7 +786,9 @@ static void test_damaged_fields(void **state)
 		{ "bad magic", B_FILE, 7, W8, 1, false },
 		{ "format version 1 is not supported by this dlguard; recompile", B_FILE, O_VERSION,
 		  W32, 1, false },
-		{ "unsupported format version 3", B_FILE, O_VERSION, W32, 3, false },
+		{ "format version 2 is not supported by this dlguard; recompile", B_FILE, O_VERSION,
+		  W32, 2, false },
+		{ "unsupported format version 4", B_FILE, O_VERSION, W32, 4, false },
 		{ "unsupported format version 0", B_FILE, O_VERSION, W32, 0, false },
 		{ "header size", B_FILE, O_HSIZE, W32, 64, false },
 		{ "header size", B_FILE, O_HSIZE, W32, 96, false },
@@ -760,7 +799,7 @@ static void test_damaged_fields(void **state)
 		{ "bad mode 2", B_FILE, O_MODE, W32, 2, false },
 		{ "bad default action 0", B_FILE, O_DEFAULT, W32, 0, false },
 		{ "bad default action 3", B_FILE, O_DEFAULT, W32, 3, false },
-		{ "unknown flags", B_FILE, O_FLAGS, W32, 4, false },
+		{ "unknown flags", B_FILE, O_FLAGS, W32, 16, false },
 		{ "unknown flags", B_FILE, O_FLAGS, W32, 0x80000000u, false },
 		{ "log file offset", B_FILE, O_LOGFILE, W32, strlen_, false },
 		{ "log file offset", B_FILE, O_LOGFILE, W32, NONE - 1, false },
@@ -768,7 +807,7 @@ static void test_damaged_fields(void **state)
 		{ "source offset", B_FILE, O_SOURCE, W32, NONE, false },
 		{ "rules", B_FILE, O_NRULES, W32, NONE, false },                /* count * 48 > 2^32 */
 		{ "rules", B_FILE, O_NRULES, W32, 0x05555556u, false },         /* count * 48 > 2^32 */
-		{ "tables overlap", B_FILE, O_NRULES, W32, 6, false },          /* runs into digests */
+		{ "tables overlap", B_FILE, O_NRULES, W32, 7, false },          /* runs into digests */
 		{ "not 4-byte aligned", B_FILE, O_RULES, W32, 1, true },
 		{ "not 4-byte aligned", B_FILE, O_RULES, W32, 2, true },
 		{ "overlaps the header", B_FILE, O_RULES, W32, 0, false },
@@ -787,7 +826,7 @@ static void test_damaged_fields(void **state)
 		{ "strings", B_FILE, O_STRLEN, W32, NONE, false },
 		{ "not NUL-terminated", B_FILE, O_STRLEN, W32, 0, false },
 		{ "not NUL-terminated", B_FILE, O_STRLEN, W32, (uint32_t)-1, true },
-		{ "reserved header byte 112", B_FILE, O_RESERVED, W8, 1, false },
+		{ "reserved header byte 124", B_FILE, O_RESERVED, W8, 1, false },
 		{ "reserved header byte 127", B_FILE, HDR - 1, W8, 0x80, false },
 		/* format 2: signature directory, tables of keys, key references,
 		 * manifests, entries, the blob */
@@ -799,7 +838,7 @@ static void test_damaged_fields(void **state)
 		{ "not 4-byte aligned", B_FILE, O_KEYS, W32, 2, true },
 		{ "key references", B_FILE, O_NKEYREFS, W32, NONE, false },
 		{ "not contiguous", B_FILE, O_NKEYREFS, W32, (uint32_t)-1, true },
-		{ "tables overlap: key references and manifests", B_FILE, O_NKEYREFS, W32, 1, true },
+		{ "tables overlap: key references and values", B_FILE, O_NKEYREFS, W32, 1, true },
 		{ "manifests", B_FILE, O_NMANIFESTS, W32, NONE, false },
 		{ "tables overlap: manifests and manifest entries", B_FILE, O_NMANIFESTS, W32, 1, true },
 		{ "not contiguous", B_FILE, O_NMANIFESTS, W32, 0, false },
@@ -851,8 +890,27 @@ static void test_damaged_fields(void **state)
 		{ "rule 1: digest slice", B_RULE, R_COUNT, W32, 2, true },
 		{ "rule 1: digest slice", B_RULE, R_FIRST, W32, 2, true },
 		{ "rule 1: digest slice", B_RULE, R_FIRST, W32, NONE, false },
-		{ "rule 1: reserved", B_RULE, R_RESERVED, W32, 1, false },
-		{ "rule 1: reserved", B_RULE, RULE_SIZE - 1, W8, 1, false },
+		/* format 3: risk flags, owner and fs slices, the values table,
+		 * environment variables */
+		{ "rule 1: unknown risk flags 0x4", B_RULE, R_RISK, W32, 4, false },
+		{ "rule 3: unknown risk flags 0x80000003", B_RULE, 2 * RULE_SIZE + R_RISK, W32,
+		  0x80000000u, true },
+		{ "rule 4: owner slice 0+6 out of range of 5 values", B_RULE, 3 * RULE_SIZE + R_OCOUNT,
+		  W32, 4, true },
+		{ "rule 4: owner slice", B_RULE, 3 * RULE_SIZE + R_OFIRST, W32, NONE, false },
+		{ "rule 4: fs slice 2+4 out of range", B_RULE, 3 * RULE_SIZE + R_FCOUNT, W32, 2, true },
+		{ "rule 6: fs slice 4+2", B_RULE, 5 * RULE_SIZE + R_FCOUNT, W32, 2, false },
+		{ "rule 1: owner slice 6+0", B_RULE, R_OFIRST, W32, 6, false },
+		{ "rule 1: owner slice", B_RULE, R_OCOUNT, W32, 6, false },
+		{ "rule 6: no condition", B_RULE, 5 * RULE_SIZE + R_FCOUNT, W32, 0, false },
+		{ "values", B_FILE, O_NVALUES, W32, NONE, false },
+		{ "tables overlap: values and manifests", B_FILE, O_NVALUES, W32, 1, true },
+		{ "not contiguous", B_FILE, O_NVALUES, W32, (uint32_t)-1, true },
+		{ "not 4-byte aligned", B_FILE, O_VALUES, W32, 2, true },
+		{ "tables overlap: values and manifests", B_FILE, O_VALUES, W32, 4, true },
+		{ "unknown environment variables 0x10002", B_FILE, O_ENVSTRIP, W32, 0x10002, false },
+		{ "unknown environment variables 0x80000000", B_FILE, O_ENVSTRIP, W32, 0x80000000u,
+		  false },
 		{ "rule 2: no condition", B_RULE, RULE_SIZE + R_DIR, W32, NONE, false },
 		{ "rule 3: bad action", B_RULE, 2 * RULE_SIZE + R_ACTION, W32, 7, false },
 	};
@@ -1681,6 +1739,583 @@ static void test_build_refuses_signatures(void **state)
 
 /* ------------------------------------------------------------------ scale */
 
+/* -------------------------------------------------------- risk conditions */
+
+static struct dlg_rule risk_rule(uint32_t risk, uint32_t *owners, size_t n_owners,
+				 uint32_t *fs, size_t n_fs, uint32_t recent)
+{
+	struct dlg_rule r = mkrule(DLG_ACTION_DENY, 3, NULL, NULL, NULL, NULL, 0);
+
+	r.risk = risk;
+	r.owners = owners;
+	r.n_owners = n_owners;
+	r.fs = fs;
+	r.n_fs = n_fs;
+	r.recent = recent;
+	return r;
+}
+
+/* Decides with one rule (and default allow) on fd, named path (NULL: its
+ * canonical name), at time now (0: the clock). */
+static void decide_one(const struct dlg_rule *rule, int fd, const char *path, time_t now,
+		       struct dlg_subject *s, struct dlg_verdict *v)
+{
+	static char canon[PATH_MAX];
+	struct dlg_rule r = *rule;
+	struct dlg_policy p = mkpolicy(&r, 1, DLG_ACTION_ALLOW);
+	struct dlg_db db;
+	unsigned char *buf;
+	size_t len;
+
+	if (!path) {
+		assert_int_equal(dlg_fd_canonical(fd, NULL, canon, sizeof canon), 0);
+		path = canon;
+	}
+	buf = build(&p, &len);
+	assert_int_equal(dlg_db_open_mem(&db, buf, len, NULL, 0), 0);
+	memset(s, 0, sizeof *s);
+	s->path = path;
+	s->fd = fd;
+	s->now = now;
+	memset(v, 0x5a, sizeof *v);
+	dlg_decide(&db, s, v);
+	free(buf);
+}
+
+#define expect(rule, fd, path, now, want, sub, failed) \
+	expect_at(__LINE__, rule, fd, path, now, want, sub, failed)
+
+static void expect_at(int line, const struct dlg_rule *rule, int fd, const char *path,
+		      time_t now, enum dlg_action want, const char *sub, bool failed)
+{
+	struct dlg_subject s;
+	struct dlg_verdict v;
+
+	decide_one(rule, fd, path, now, &s, &v);
+	if (v.action != want || (sub && !strstr(v.reason, sub)) || s.risk_failed != failed ||
+	    v.rule != (want == DLG_ACTION_DENY ? 1u : 0u))
+		fail_msg("line %d (%s): action %d rule %u failed %d reason '%s'", line,
+			 path ? path : "(fd)", v.action, v.rule, s.risk_failed, v.reason);
+}
+
+static int open_new(const char *path, mode_t mode)
+{
+	int fd;
+
+	write_fixture(path, "abc");
+	assert_int_equal(chmod(path, mode), 0);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* A directory whose every ancestor is root's (or ours) and not writable by
+ * group or others, so "not writable" can be shown; NULL if there is none. */
+static bool chain_safe(const char *dir)
+{
+	char d[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	if (!realpath(dir, d))
+		return false;
+	for (;;) {
+		if (lstat(d, &st) != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) ||
+		    (st.st_uid != 0 && st.st_uid != geteuid()))
+			return false;
+		if (strcmp(d, "/") == 0)
+			return true;
+		slash = strrchr(d, '/');
+		if (slash == d)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+}
+
+static bool make_safe_dir(char *out, size_t len)
+{
+	static const char *const bases[] = { DLG_TEST_BINDIR, "/run", "/var/lib", "/root" };
+
+	for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
+		if (!chain_safe(bases[i]))
+			continue;
+		pathf(out, len, "%s/dlg-risk.XXXXXX", bases[i]);
+		if (mkdtemp(out))
+			return true;
+	}
+	return false;
+}
+
+static void test_risk_fileless(void **state)
+{
+	struct dlg_rule r = risk_rule(DLG_RISK_FILELESS, NULL, 0, NULL, 0, 0);
+	char plain[PATH_MAX], del[PATH_MAX], shm[] = "/dev/shm/dlg-risk-XXXXXX";
+	int mfd, dfd, pfd, sfd;
+
+	(void)state;
+	tmp_path(plain, "plain.so");
+	tmp_path(del, "deleted.so");
+	pfd = open_new(plain, 0644);
+	dfd = open_new(del, 0644);
+	assert_int_equal(unlink(del), 0);
+	mfd = memfd_create("innocent.so", MFD_CLOEXEC);
+	assert_true(mfd >= 0);
+	assert_int_equal(write(mfd, "abc", 3), 3);
+	sfd = mkstemp(shm);
+	assert_true(sfd >= 0);
+
+	expect(&r, mfd, NULL, 0, DLG_ACTION_DENY, "rule 1 (line 3): deny fileless (memfd)", false);
+	expect(&r, dfd, NULL, 0, DLG_ACTION_DENY, "deny fileless (deleted)", false);
+	/* unlinked, under a name that does not say so: st_nlink does */
+	expect(&r, dfd, "/opt/app/x.so", 0, DLG_ACTION_DENY, "deny fileless (deleted)", false);
+	expect(&r, sfd, NULL, 0, DLG_ACTION_DENY, "deny fileless (/dev/shm)", false);
+	expect(&r, pfd, "/proc/self/fd/3", 0, DLG_ACTION_DENY, "deny fileless (/proc)", false);
+	expect(&r, pfd, "/proc/1/map_files/x", 0, DLG_ACTION_DENY, "fileless (/proc)", false);
+	expect(&r, pfd, "/x (deleted)", 0, DLG_ACTION_DENY, "fileless (deleted)", false);
+	/* on disk, linked: not fileless, whatever the name looks like */
+	expect(&r, pfd, NULL, 0, DLG_ACTION_ALLOW, "no rule matched; default allow", false);
+	expect(&r, pfd, "/dev/shmx/a.so", 0, DLG_ACTION_ALLOW, NULL, false);
+	expect(&r, pfd, "/dev/shm", 0, DLG_ACTION_ALLOW, NULL, false);
+	expect(&r, pfd, "/procfs/a.so", 0, DLG_ACTION_ALLOW, NULL, false);
+	expect(&r, pfd, "/memfd.so", 0, DLG_ACTION_ALLOW, NULL, false);
+	expect(&r, pfd, "/a (deleted)x", 0, DLG_ACTION_ALLOW, NULL, false);
+	expect(&r, pfd, "/a(deleted)", 0, DLG_ACTION_ALLOW, NULL, false);
+	/* no descriptor: the name decides when it can, else the fact is
+	 * unknowable and the rule denies */
+	expect(&r, -1, "/memfd:y (deleted)", 0, DLG_ACTION_DENY, "fileless (memfd)", false);
+	expect(&r, -1, "/usr/lib/x.so", 0, DLG_ACTION_DENY,
+	       "rule 1 (line 3): cannot check fileless: no file descriptor", true);
+	/* an allow rule fails closed too */
+	r.action = DLG_ACTION_ALLOW;
+	expect(&r, -1, "/usr/lib/x.so", 0, DLG_ACTION_DENY, "cannot check fileless", true);
+
+	close(mfd);
+	close(dfd);
+	close(pfd);
+	close(sfd);
+	unlink(shm);
+	unlink(plain);
+}
+
+static void test_risk_writable(void **state)
+{
+	struct dlg_rule r = risk_rule(DLG_RISK_WRITABLE, NULL, 0, NULL, 0, 0);
+	char safe[PATH_MAX], f[PATH_MAX + 64], sub[PATH_MAX + 64], want[2 * PATH_MAX];
+	char deep[PATH_MAX];
+	bool have_safe = make_safe_dir(safe, sizeof safe);
+	int fd;
+
+	(void)state;
+	/* under /tmp: sticky and world-writable counts */
+	tmp_path(f, "t.so");
+	fd = open_new(f, 0644);
+	expect(&r, fd, NULL, 0, DLG_ACTION_DENY,
+	       "deny writable (/tmp is writable by group and others (sticky))", false);
+	/* the file's own mode is checked first */
+	assert_int_equal(fchmod(fd, 0664), 0);
+	expect(&r, fd, NULL, 0, DLG_ACTION_DENY, "writable (the file is writable by its group)",
+	       false);
+	assert_int_equal(fchmod(fd, 0646), 0);
+	expect(&r, fd, NULL, 0, DLG_ACTION_DENY, "writable (the file is writable by others)",
+	       false);
+	assert_int_equal(fchmod(fd, 0644), 0);
+	/* unknowable: no fd, a missing directory, not a directory, relative */
+	expect(&r, -1, f, 0, DLG_ACTION_DENY, "cannot check writable: no file descriptor", true);
+	expect(&r, fd, "/nonexistent-dlg/x.so", 0, DLG_ACTION_DENY,
+	       "cannot check writable: lstat /nonexistent-dlg: No such file or directory", true);
+	pathf(sub, sizeof sub, "%s/x.so", f);
+	pathf(want, sizeof want, "cannot check writable: %s is not a directory", f);
+	expect(&r, fd, sub, 0, DLG_ACTION_DENY, want, true);
+	expect(&r, fd, "x.so", 0, DLG_ACTION_DENY, "cannot check writable: path is not absolute",
+	       true);
+	/* bounded walk: 64 directories above the file are examined (the 64th,
+	 * /tmp, is writable), 65 are not */
+	pathf(deep, sizeof deep, "%s", tmpdir);
+	for (int i = 0; i < 63; i++) {
+		size_t n = strlen(deep);
+
+		assert_true(n + 3 < sizeof deep);
+		memcpy(deep + n, "/d", 3);
+		assert_int_equal(mkdir(deep, 0755), 0);
+		if (i == 61) {
+			pathf(sub, sizeof sub, "%s/x.so", deep);
+			expect(&r, fd, sub, 0, DLG_ACTION_DENY, "(/tmp is writable", false);
+		}
+	}
+	pathf(sub, sizeof sub, "%s/x.so", deep);
+	expect(&r, fd, sub, 0, DLG_ACTION_DENY,
+	       "cannot check writable: more than 64 directories above the file", true);
+	pathf(sub, sizeof sub, "rm -rf '%s/d'", tmpdir);
+	sh("%s", sub);
+	close(fd);
+	unlink(f);
+
+	if (!have_safe) {
+		print_message("no directory with a safe chain of parents: 'not writable' is not "
+			      "shown\n");
+		return;
+	}
+	pathf(f, sizeof f, "%s/ok.so", safe);
+	fd = open_new(f, 0644);
+	expect(&r, fd, NULL, 0, DLG_ACTION_ALLOW, "default allow", false);
+	close(fd);
+	const struct { const char *dir; mode_t mode; uid_t owner; const char *why; } dirs[] = {
+		{ "w777", 0777, 0, "w777 is writable by group and others)" },
+		{ "s1777", 01777, 0, "s1777 is writable by group and others (sticky))" },
+		{ "g775", 0775, 0, "g775 is writable by its group)" },
+		{ "o757", 0757, 0, "o757 is writable by others)" },
+		{ "nobody", 0755, 65534, "nobody is owned by uid 65534)" },
+		{ "ok755", 0755, 0, NULL },
+	};
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		pathf(sub, sizeof sub, "%s/%s", safe, dirs[i].dir);
+		assert_int_equal(mkdir(sub, 0700), 0);
+		assert_int_equal(chmod(sub, dirs[i].mode), 0);
+		if (dirs[i].owner && (geteuid() != 0 || chown(sub, dirs[i].owner, 0) != 0)) {
+			print_message("not root: directory owners are not shown\n");
+			continue;
+		}
+		pathf(f, sizeof f, "%s/x.so", sub);
+		fd = open_new(f, 0644);
+		if (dirs[i].why)
+			expect(&r, fd, NULL, 0, DLG_ACTION_DENY, dirs[i].why, false);
+		else
+			expect(&r, fd, NULL, 0, DLG_ACTION_ALLOW, NULL, false);
+		/* a directory owned by the file's own owner is not someone else */
+		if (dirs[i].owner) {
+			assert_int_equal(fchown(fd, dirs[i].owner, 0), 0);
+			expect(&r, fd, NULL, 0, DLG_ACTION_ALLOW, NULL, false);
+		}
+		close(fd);
+	}
+	pathf(sub, sizeof sub, "rm -rf '%s'", safe);
+	sh("%s", sub);
+}
+
+static void test_risk_owner_fs(void **state)
+{
+	uint32_t root[1] = { 0 }, nobody[1] = { 65534 }, two[2] = { 1000, 65534 };
+	uint32_t tmpfs[1] = { TMPFS_MAGIC }, net[2] = { NFS_SUPER_MAGIC, 0xFF534D42 }, other[1];
+	struct dlg_rule r;
+	char f[PATH_MAX], want[64], shm[] = "/dev/shm/dlg-risk-XXXXXX";
+	struct statfs sfs;
+	const char *name;
+	int fd, sfd, ufd;
+
+	(void)state;
+	tmp_path(f, "own.so");
+	fd = open_new(f, 0644);
+	assert_int_equal(fchown(fd, geteuid(), getegid()), 0);
+	root[0] = (uint32_t)geteuid();
+	r = risk_rule(0, root, 1, NULL, 0, 0);
+	pathf(want, sizeof want, "deny owner uid %u", root[0]);
+	expect(&r, fd, NULL, 0, DLG_ACTION_DENY, want, false);
+	r = risk_rule(0, nobody, 1, NULL, 0, 0);
+	expect(&r, fd, NULL, 0, DLG_ACTION_ALLOW, NULL, false);
+	expect(&r, -1, f, 0, DLG_ACTION_DENY, "cannot check owner: no file descriptor", true);
+	if (geteuid() == 0) {
+		assert_int_equal(fchown(fd, 65534, 0), 0);
+		r = risk_rule(0, two, 2, NULL, 0, 0);
+		expect(&r, fd, NULL, 0, DLG_ACTION_DENY, "deny owner uid 65534", false);
+	} else {
+		print_message("not root: another owner is not shown\n");
+	}
+
+	/* fs: /dev/shm is tmpfs; /usr/lib is on the root file system */
+	sfd = mkstemp(shm);
+	assert_true(sfd >= 0);
+	ufd = open("/usr/lib/os-release", O_RDONLY | O_CLOEXEC);
+	if (ufd < 0)
+		ufd = open("/usr/lib", O_RDONLY | O_CLOEXEC | O_DIRECTORY);
+	assert_true(ufd >= 0);
+	assert_int_equal(fstatfs(ufd, &sfs), 0);
+	assert_true((uint32_t)sfs.f_type != TMPFS_MAGIC);
+	r = risk_rule(0, NULL, 0, tmpfs, 1, 0);
+	expect(&r, sfd, NULL, 0, DLG_ACTION_DENY, "rule 1 (line 3): deny fs tmpfs", false);
+	expect(&r, ufd, NULL, 0, DLG_ACTION_ALLOW, NULL, false);
+	expect(&r, -1, shm, 0, DLG_ACTION_DENY, "cannot check fs: no file descriptor", true);
+	r = risk_rule(0, NULL, 0, net, 2, 0);
+	expect(&r, sfd, NULL, 0, DLG_ACTION_ALLOW, NULL, false);
+	other[0] = (uint32_t)sfs.f_type;
+	name = dlg_fs_name(other[0]);
+	if (name)
+		pathf(want, sizeof want, "deny fs %s", name);
+	else
+		pathf(want, sizeof want, "deny fs 0x%x", other[0]);
+	r = risk_rule(0, NULL, 0, other, 1, 0);
+	expect(&r, ufd, NULL, 0, DLG_ACTION_DENY, want, false);
+	expect(&r, sfd, NULL, 0, DLG_ACTION_ALLOW, NULL, false);
+	/* conditions of one rule are ANDed */
+	r = risk_rule(0, root, 1, tmpfs, 1, 0);
+	root[0] = 12345;
+	expect(&r, sfd, NULL, 0, DLG_ACTION_ALLOW, NULL, false);
+	root[0] = (uint32_t)geteuid();
+	expect(&r, sfd, NULL, 0, DLG_ACTION_DENY, "deny owner uid", false);
+	close(ufd);
+	close(sfd);
+	unlink(shm);
+	close(fd);
+	unlink(f);
+}
+
+static void test_risk_recent(void **state)
+{
+	struct dlg_rule r;
+	struct stat st;
+	char f[PATH_MAX];
+	struct timespec times[2] = { { 0, UTIME_OMIT }, { 4102444800, 0 } };   /* 2100 */
+	time_t c;
+	int fd;
+
+	(void)state;
+	tmp_path(f, "recent.so");
+	fd = open_new(f, 0644);
+	assert_int_equal(fstat(fd, &st), 0);
+	c = st.st_ctim.tv_sec;
+	const struct { uint32_t recent; time_t now; enum dlg_action want; const char *sub; } cases[] = {
+		{ 11, c + 10, DLG_ACTION_DENY, "deny recent (changed 10 s ago)" },
+		{ 10, c + 10, DLG_ACTION_ALLOW, NULL },         /* age == recent: not recent */
+		{ 1, c + 1, DLG_ACTION_ALLOW, NULL },
+		{ 1, c, DLG_ACTION_DENY, "changed 0 s ago" },
+		{ 1, c - 5, DLG_ACTION_DENY, "deny recent (changed in the future)" },
+		{ INT32_MAX, c + 100000, DLG_ACTION_DENY, NULL },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		r = risk_rule(0, NULL, 0, NULL, 0, cases[i].recent);
+		expect(&r, fd, NULL, cases[i].now, cases[i].want, cases[i].sub, false);
+	}
+	/* the clock, when the subject does not say */
+	r = risk_rule(0, NULL, 0, NULL, 0, 3600);
+	expect(&r, fd, NULL, 0, DLG_ACTION_DENY, "deny recent", false);
+	expect(&r, -1, f, c, DLG_ACTION_DENY, "cannot check recent: no file descriptor", true);
+	/* the change time, not the modification time a file's owner can set */
+	assert_int_equal(futimens(fd, times), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_mtim.tv_sec, 4102444800);
+	r = risk_rule(0, NULL, 0, NULL, 0, 50);
+	expect(&r, fd, NULL, st.st_ctim.tv_sec + 100, DLG_ACTION_ALLOW, NULL, false);
+	expect(&r, fd, NULL, st.st_ctim.tv_sec + 10, DLG_ACTION_DENY, "changed 10 s ago", false);
+	close(fd);
+	unlink(f);
+}
+
+/* Cheapest first, facts gathered once, and which verdicts a fingerprint
+ * cache may keep. */
+static void test_risk_order(void **state)
+{
+	uint32_t nobody[1] = { 65534 }, tmpfs[1] = { TMPFS_MAGIC };
+	unsigned char d[1][DLG_SHA256_LEN];
+	struct dlg_subject s;
+	struct dlg_verdict v;
+	struct dlg_rule r;
+	struct stat st;
+	char f[PATH_MAX];
+	int fd;
+
+	(void)state;
+	tmp_path(f, "order.so");
+	fd = open_new(f, 0644);
+	memset(d, 0x42, sizeof d);
+	/* a string condition that fails: no fact is needed, none unknowable */
+	r = risk_rule(DLG_RISK_FILELESS | DLG_RISK_WRITABLE, nobody, 1, tmpfs, 1, 10);
+	r.dir = (char *)"/nowhere";
+	decide_one(&r, -1, "/usr/lib/x.so", 0, &s, &v);
+	assert_int_equal(v.action, DLG_ACTION_ALLOW);
+	assert_false(s.risk_failed);
+	assert_int_equal(s.risk.have | s.risk.failed, 0);
+	/* a risk condition that fails: the digest is never computed */
+	r = risk_rule(0, NULL, 0, tmpfs, 1, 0);
+	r.sha256 = d;
+	r.n_sha256 = 1;
+	decide_one(&r, fd, NULL, 0, &s, &v);
+	assert_int_equal(v.action, DLG_ACTION_ALLOW);
+	assert_false(s.have_sha256);
+	/* fstat-based before the walk: the owner fails, nothing is walked */
+	r = risk_rule(DLG_RISK_WRITABLE, nobody, 1, NULL, 0, 0);
+	decide_one(&r, fd, NULL, 0, &s, &v);
+	assert_int_equal(v.action, DLG_ACTION_ALLOW);
+	assert_false(s.risk_volatile);
+	assert_null(strchr(s.risk.writable_why, '/'));
+	/* fs before the walk: not tmpfs, nothing walked */
+	r = risk_rule(DLG_RISK_WRITABLE, NULL, 0, tmpfs, 1, 0);
+	decide_one(&r, fd, NULL, 0, &s, &v);
+	assert_int_equal(v.action, DLG_ACTION_ALLOW);
+	assert_false(s.risk_volatile);
+	/* the walk and the clock make a verdict volatile; fstat facts do not */
+	r = risk_rule(DLG_RISK_WRITABLE, NULL, 0, NULL, 0, 0);
+	decide_one(&r, fd, NULL, 0, &s, &v);
+	assert_int_equal(v.action, DLG_ACTION_DENY);
+	assert_true(s.risk_volatile);
+	r = risk_rule(0, NULL, 0, NULL, 0, 5);
+	decide_one(&r, fd, NULL, 1, &s, &v);
+	assert_true(s.risk_volatile);
+	r = risk_rule(DLG_RISK_FILELESS, nobody, 1, NULL, 0, 0);
+	decide_one(&r, fd, NULL, 0, &s, &v);
+	assert_false(s.risk_volatile);
+	/* facts are kept in the subject: a second policy needs no fd */
+	r = risk_rule(DLG_RISK_WRITABLE, NULL, 0, tmpfs, 1, 0);
+	decide_one(&r, fd, NULL, 0, &s, &v);
+	{
+		struct dlg_rule r2 = risk_rule(DLG_RISK_WRITABLE, NULL, 0, NULL, 0, 0);
+		struct dlg_policy p = mkpolicy(&r2, 1, DLG_ACTION_ALLOW);
+		struct dlg_db db;
+		size_t len;
+		unsigned char *buf = build(&p, &len);
+
+		assert_int_equal(dlg_db_open_mem(&db, buf, len, NULL, 0), 0);
+		s.fd = -1;
+		assert_int_equal(dlg_decide(&db, &s, &v), DLG_ACTION_DENY);
+		assert_false(s.risk_failed);
+		assert_non_null(strstr(v.reason, "writable (/tmp is writable"));
+		free(buf);
+	}
+	/* every condition in one reason, in the order they are checked */
+	assert_int_equal(fchmod(fd, 0666), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	r = risk_rule(DLG_RISK_FILELESS | DLG_RISK_WRITABLE, NULL, 0, NULL, 0, 100);
+	r.dir = (char *)"/";
+	decide_one(&r, fd, "/x (deleted)", st.st_ctim.tv_sec + 100, &s, &v);
+	assert_int_equal(v.action, DLG_ACTION_ALLOW);  /* changed 100 s ago: not recent */
+	decide_one(&r, fd, "/x (deleted)", st.st_ctim.tv_sec + 7, &s, &v);
+	assert_string_equal(v.reason, "rule 1 (line 3): deny dir / fileless (deleted) recent "
+			    "(changed 7 s ago) writable (the file is writable by group and "
+			    "others)");
+	close(fd);
+	unlink(f);
+}
+
+static void build_fails(const struct dlg_policy *p, const char *what)
+{
+	unsigned char *buf = (unsigned char *)p;
+	size_t len = 1;
+	char err[256] = "";
+
+	if (dlg_db_build(p, &buf, &len, err, sizeof err) != -1 || buf || len ||
+	    !strstr(err, what))
+		fail_msg("want '%s', got '%s'", what, err);
+}
+
+/* Compiled risk conditions and the start-up and environment options. */
+static void test_risk_tables(void **state)
+{
+	uint32_t owners[4] = { 1000, 0, 65534, 0 }, fs[3] = { 0x6969, TMPFS_MAGIC, 0x6969 };
+	struct dlg_rule r[3];
+	struct dlg_policy p;
+	struct dlg_db db;
+	struct dlg_db_rule_view rv;
+	unsigned char *buf, *buf2;
+	size_t len, len2;
+	uint32_t v;
+
+	(void)state;
+	r[0] = risk_rule(DLG_RISK_FILELESS, NULL, 0, NULL, 0, 0);
+	r[1] = risk_rule(DLG_RISK_WRITABLE, owners, 4, fs, 3, 86400);
+	r[2] = risk_rule(0, NULL, 0, NULL, 0, 1);
+	p = mkpolicy(r, 3, DLG_ACTION_DENY);
+	buf = build(&p, &len);
+	assert_int_equal(dlg_db_open_mem(&db, buf, len, NULL, 0), 0);
+	assert_int_equal(db.startup, DLG_STARTUP_LOG);
+	assert_false(db.deny_untrusted_preload);
+	assert_int_equal(db.env_strip, 0);
+	assert_int_equal(db.n_values, 5);      /* owners 0 1000 65534, fs 0x6969 tmpfs */
+	assert_true(dlg_db_rule(&db, 0, &rv));
+	assert_int_equal(rv.risk, DLG_RISK_FILELESS);
+	assert_int_equal(rv.recent, 0);
+	assert_int_equal(rv.n_owners + rv.n_fs, 0);
+	assert_true(dlg_db_rule(&db, 1, &rv));
+	assert_int_equal(rv.risk, DLG_RISK_WRITABLE);
+	assert_int_equal(rv.recent, 86400);
+	assert_int_equal(rv.n_owners, 3);
+	assert_int_equal(rv.n_fs, 2);
+	const uint32_t want_own[] = { 0, 1000, 65534 }, want_fs[] = { 0x6969, TMPFS_MAGIC };
+	for (uint32_t j = 0; j < 3; j++) {
+		assert_true(dlg_db_rule_value(&db, 1, false, j, &v));
+		assert_int_equal(v, want_own[j]);
+	}
+	for (uint32_t j = 0; j < 2; j++) {
+		assert_true(dlg_db_rule_value(&db, 1, true, j, &v));
+		assert_int_equal(v, want_fs[j]);
+	}
+	assert_false(dlg_db_rule_value(&db, 1, false, 3, &v));
+	assert_false(dlg_db_rule_value(&db, 1, true, 2, &v));
+	assert_false(dlg_db_rule_value(&db, 0, false, 0, &v));
+	assert_false(dlg_db_rule_value(&db, 3, false, 0, &v));
+	assert_true(dlg_db_rule(&db, 2, &rv));
+	assert_int_equal(rv.recent, 1);
+
+	/* options round-trip, and change the file */
+	p.startup = DLG_STARTUP_KILL;
+	p.deny_untrusted_preload = true;
+	p.env_strip = DLG_ENV_LD_PRELOAD | DLG_ENV_LD_USE_LOAD_BIAS;
+	buf2 = build(&p, &len2);
+	assert_int_equal(len, len2);
+	assert_memory_not_equal(buf, buf2, len);
+	assert_int_equal(dlg_db_open_mem(&db, buf2, len2, NULL, 0), 0);
+	assert_int_equal(db.startup, DLG_STARTUP_KILL);
+	assert_true(db.deny_untrusted_preload);
+	assert_int_equal(db.env_strip, DLG_ENV_LD_PRELOAD | DLG_ENV_LD_USE_LOAD_BIAS);
+	free(buf);
+	free(buf2);
+
+	/* the model is checked before writing */
+	r[0].risk = 4;
+	build_fails(&p, "rule 1 (line 3): bad risk flags 0x4");
+	r[0].risk = DLG_RISK_FILELESS;
+	r[1].owners = NULL;
+	build_fails(&p, "rule 2 (line 3): owner or fs list missing");
+	r[1].owners = owners;
+	r[1].fs = NULL;
+	build_fails(&p, "rule 2 (line 3): owner or fs list missing");
+	r[1].fs = fs;
+	p.env_strip = DLG_ENV_KNOWN + 1;
+	build_fails(&p, "unknown environment variables 0x10000 in env.strip");
+	p.env_strip = 0;
+	p.startup = (enum dlg_startup)2;
+	build_fails(&p, "bad mode, default action or startup");
+	p.startup = DLG_STARTUP_LOG;
+	assert_int_equal(dlg_db_build(&p, &buf, &len, NULL, 0), 0);
+	free(buf);
+}
+
+/* The tables behind dlg_env_var_* and dlg_fs_*. */
+static void test_name_tables(void **state)
+{
+	const struct dlg_fs_type *t;
+	size_t n, bits = 0;
+
+	(void)state;
+	for (uint32_t bit = 1; bit; bit <<= 1) {
+		const char *name = dlg_env_var_name(bit);
+
+		if (!(bit & DLG_ENV_KNOWN)) {
+			assert_null(name);
+			continue;
+		}
+		assert_non_null(name);
+		assert_int_equal(dlg_env_var_bit(name), bit);
+		bits++;
+	}
+	assert_int_equal(bits, 16);
+	assert_int_equal(dlg_env_var_bit("LD_PRELOAD"), DLG_ENV_LD_PRELOAD);
+	assert_int_equal(dlg_env_var_bit("ld_preload"), 0);
+	assert_int_equal(dlg_env_var_bit("LD_PRELOAD "), 0);
+	assert_int_equal(dlg_env_var_bit("DLGUARD_POLICY"), 0);
+	assert_int_equal(dlg_env_var_bit(""), 0);
+	assert_null(dlg_env_var_name(0));
+	assert_null(dlg_env_var_name(3));
+	t = dlg_fs_types(&n);
+	assert_true(n >= 20);
+	for (size_t i = 0; i < n; i++)
+		assert_non_null(dlg_fs_name(t[i].magic[0]));
+	assert_string_equal(dlg_fs_name(0xEF53), "ext4");
+	assert_string_equal(dlg_fs_name(0xFE534D42), "cifs");
+	assert_string_equal(dlg_fs_name(FUSE_SUPER_MAGIC), "fuse");
+	assert_string_equal(dlg_fs_name(TMPFS_MAGIC), "tmpfs");
+	assert_null(dlg_fs_name(0));
+	assert_null(dlg_fs_name(0x12345678));
+}
+
 static void test_million_digests(void **state)
 {
 	const size_t n = 1000000;
@@ -1761,6 +2396,13 @@ int main(void)
 		cmocka_unit_test(test_signature_tables),
 		cmocka_unit_test(test_big_manifest),
 		cmocka_unit_test(test_build_refuses_signatures),
+		cmocka_unit_test(test_risk_fileless),
+		cmocka_unit_test(test_risk_writable),
+		cmocka_unit_test(test_risk_owner_fs),
+		cmocka_unit_test(test_risk_recent),
+		cmocka_unit_test(test_risk_order),
+		cmocka_unit_test(test_risk_tables),
+		cmocka_unit_test(test_name_tables),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
