@@ -78,4 +78,35 @@ clear_markers
 out=$(DLGUARD_POLICY=$T/p.db LD_PRELOAD=$DLG_PRELOAD LD_AUDIT=$DLG_PRELOAD "$M" ns "$T/trusted/libinner.so" "$T/untrusted/libevil.so" 2>&1)
 check "... closed in audit mode" not_ran evil
 
+# RTLD_DEEPBIND: a library loaded with it binds its own symbol lookups --
+# its dlopen too -- to its dependencies (libc) before the global scope, so
+# the preload does not see the loads it makes; audit mode does.
+clear_markers
+out=$(guarded "$T/p.db" "$M" deepbind-ns "$T/trusted/libinner.so" "$T/untrusted/libevil.so" 2>&1)
+check "(documented gap) dlopen from inside an RTLD_DEEPBIND library bypasses the wrapper" ran evil
+clear_markers
+out=$(DLGUARD_POLICY=$T/p.db LD_PRELOAD=$DLG_PRELOAD LD_AUDIT=$DLG_PRELOAD "$M" deepbind-ns "$T/trusted/libinner.so" "$T/untrusted/libevil.so" 2>&1)
+check "... closed in audit mode" not_ran evil
+
+# Code that maps memory itself never goes through the loader: the guard
+# neither sees nor logs it (the kernel layer is for that).
+: > "$T/events.jsonl"
+out=$(guarded "$T/p.db" "$M" mmap "$T/untrusted/libevil.so" 2>&1)
+check "(documented gap) a hand-made executable mapping is not seen" bash -c "grep -q '^OK mmap' <<<'$out' && ! grep -q libevil '$T/events.jsonl'"
+
+# Static binaries have no loader: LD_PRELOAD is ignored, the guard is absent.
+if printf 'int main(void){return 0;}\n' | cc -static -x c -o "$T/static" - 2>/dev/null; then
+	: > "$T/events.jsonl"
+	compile_policy nothing <<EOF
+version = 1; default = "deny"; startup = "kill";
+log = { file = "$T/events.jsonl"; };
+EOF
+	# (not through guarded: its timeout wrapper is dynamic and would be stopped)
+	DLGUARD_POLICY=$T/nothing.db LD_PRELOAD=$DLG_PRELOAD "$T/static"
+	check "(documented gap) a static binary runs without the guard even under startup = kill" [ $? -eq 0 ]
+	check "... and nothing was logged" [ ! -s "$T/events.jsonl" ]
+else
+	echo "skip: no static libc to build a static test program"
+fi
+
 finish
