@@ -73,6 +73,18 @@ printf 'X' | dd of="$T/flip.db" bs=1 seek=0 conv=notrunc 2>/dev/null
 out=$(guarded "$T/flip.db" "$DLG_FIXTURES/loader" "$T/lib/libgood.so" 2>&1)
 check "bad magic: refused with a reason" grep -q "unusable.*magic" <<<"$out"
 
+# A corrupt record (rule 1's action set to 7) behind a sound header: the
+# preload maps the policy without reading every record, and the decision
+# that meets the bad record denies, saying so; the CLI refuses the file.
+cp "$T/good.db" "$T/badrule.db"
+printf '\007' | dd of="$T/badrule.db" bs=1 seek=128 conv=notrunc 2>/dev/null
+clear_markers
+out=$(guarded "$T/badrule.db" "$DLG_FIXTURES/loader" "$T/lib/libgood.so" 2>&1)
+check "corrupt rule record: the load is refused with a reason" grep -q "^ERR .*dlguard: .*rule is corrupt" <<<"$out"
+check "... and nothing ran" not_ran good
+"$D" verify -p "$T/badrule.db" "$T/lib/libgood.so" > "$T/verify.out" 2>&1
+check "... and dlguard verify refuses the file, naming the record" grep -q "rule 1" "$T/verify.out"
+
 # Install: an installed dlguard finds its own preload library.
 cmake --install "$DLG_BUILD" --prefix "$T/prefix" > /dev/null
 check "install puts dlguard in bin" [ -x "$T/prefix/bin/dlguard" ]
