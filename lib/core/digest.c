@@ -24,6 +24,40 @@ static void set_err(char *err, size_t errlen, const char *what, int e)
 		snprintf(err, errlen, "%s%s%s", what, e ? ": " : "", e ? dlg_strerror(e) : "");
 }
 
+/* One read buffer kept for the life of the process: mapping and first
+ * touching 256 KiB for every file hashed cost more than hashing a small
+ * library. A thread that finds it busy maps its own for that call. */
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned char *spare;
+
+static unsigned char *buffer_get(void)
+{
+	unsigned char *buf = MAP_FAILED;
+
+	if (pthread_mutex_trylock(&spare_lock) == 0) {
+		if (!spare) {
+			void *p = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			spare = p == MAP_FAILED ? NULL : p;
+		}
+		if (spare)
+			return spare;       /* keeps the lock until buffer_put */
+		pthread_mutex_unlock(&spare_lock);
+	}
+	buf = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return buf;
+}
+
+static void buffer_put(unsigned char *buf)
+{
+	if (buf == MAP_FAILED)
+		return;
+	if (buf == spare)
+		pthread_mutex_unlock(&spare_lock);
+	else
+		munmap(buf, CHUNK);
+}
+
 static int same_file_state(const struct stat *a, const struct stat *b)
 {
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
@@ -94,7 +128,7 @@ int dlg_sha256_fd(int fd, unsigned char out[DLG_SHA256_LEN], char *err, size_t e
 	c = dlg_crypto_get(err, errlen);
 	if (!c)
 		goto end;
-	buf = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	buf = buffer_get();
 	if (buf == MAP_FAILED) {
 		set_err(err, errlen, "no memory for hashing", errno);
 		goto end;
@@ -107,8 +141,7 @@ int dlg_sha256_fd(int fd, unsigned char out[DLG_SHA256_LEN], char *err, size_t e
 	}
 	rc = 0;
 end:
-	if (buf != MAP_FAILED)
-		munmap(buf, CHUNK);
+	buffer_put(buf);
 	errno = saved;
 	return rc;
 }
