@@ -42,18 +42,19 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
  * libcrypto, by our own lazy loads) goes straight to the real loader. */
 static __thread int in_guard TLS_IE;
 
-static void guard_init(void)
+static pthread_once_t real_once = PTHREAD_ONCE_INIT;
+
+/* Resolved on the first real call, not at process start: a process that
+ * never calls dlopen never pays for the lookups. */
+static void real_init(void)
 {
 	*(void **)&g.real_dlopen = dlsym(RTLD_NEXT, "dlopen");
 	*(void **)&g.real_dlmopen = dlsym(RTLD_NEXT, "dlmopen");
-	if (g.real_dlopen)
-		dlg_crypto_set_loader(g.real_dlopen);
-	verdict_init();
-	g.env = verdict_env();
 }
 
 static void *call_real(enum guard_kind kind, Lmid_t lmid, const char *name, int flags)
 {
+	pthread_once(&real_once, real_init);
 	if (kind == GUARD_DLMOPEN)
 		return g.real_dlmopen ? g.real_dlmopen(lmid, name, flags) : NULL;
 	return g.real_dlopen ? g.real_dlopen(name, flags) : NULL;
@@ -63,13 +64,25 @@ static void *call_real(enum guard_kind kind, Lmid_t lmid, const char *name, int 
  * our own dlerror is to make the real loader fail. A mode without a binding
  * flag fails in _dl_open before any file is touched, and glibc reports the
  * "file" name first: "dlguard: <path>: <reason>: invalid mode for dlopen()". */
+/* libcrypto is mapped through the real loader, bypassing the policy. */
+static void *crypto_loader(const char *file, int mode)
+{
+	return call_real(GUARD_DLOPEN, LM_ID_BASE, file, mode);
+}
+
+static void guard_init(void)
+{
+	dlg_crypto_set_loader(crypto_loader);
+	verdict_init();
+	g.env = verdict_env();
+}
+
 static void set_dlerror(const char *path, const char *reason)
 {
 	char msg[PATH_MAX + 512];
 
 	msgf(msg, sizeof msg, "dlguard: %s: %s", path, reason);
-	if (g.real_dlopen)
-		g.real_dlopen(msg, 0);
+	call_real(GUARD_DLOPEN, LM_ID_BASE, msg, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -350,6 +363,7 @@ void *guard_open(enum guard_kind kind, Lmid_t lmid, const char *name, int flags,
 	}
 	in_guard = 1;
 	pthread_once(&init_once, guard_init);
+	pthread_once(&real_once, real_init);
 	if (!name || (flags & RTLD_NOLOAD) || !g.real_dlopen || !g.real_dlmopen) {
 		h = call_real(kind, lmid, name, flags);
 		goto out;

@@ -98,8 +98,6 @@ static void init_once(void)
 	g.env.platform = (const char *)getauxval(AT_PLATFORM);
 	if (g.env.secure)
 		g.env.ld_library_path = NULL;
-	n = readlink("/proc/self/exe", g.env.exe, sizeof g.env.exe - 1);
-	g.env.exe[n > 0 ? n : 0] = '\0';
 
 	g.sys.label = "system";
 	snprintf(g.sys.path, sizeof g.sys.path, "%s", DLGUARD_SYSTEM_POLICY);
@@ -112,6 +110,11 @@ static void init_once(void)
 	else
 		g.envp.state = SLOT_ABSENT;
 	copy_env("DLGUARD_RUN_LOG", g.env.run_log, sizeof g.env.run_log);
+	/* only decisions and events need it: none without a policy */
+	if (verdict_active()) {
+		n = readlink("/proc/self/exe", g.env.exe, sizeof g.env.exe - 1);
+		g.env.exe[n > 0 ? n : 0] = '\0';
+	}
 }
 
 void verdict_init(void)
