@@ -1,33 +1,25 @@
 #include "guard.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <link.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "caller.h"
-#include "vcache.h"
-#include "verdict.h"
 #include "closure.h"
 #include "crypto.h"
 #include "elf.h"
 #include "fdpath.h"
-#include "event.h"
 #include "policy_db.h"
 #include "resolve.h"
-
-#ifndef DLGUARD_SYSTEM_POLICY
-#define DLGUARD_SYSTEM_POLICY "/etc/dlguard/policy.db"
-#endif
+#include "vcache.h"
+#include "verdict.h"
 
 #define TLS_IE __attribute__((tls_model("initial-exec")))
 
@@ -60,10 +52,6 @@ static void *call_real(enum guard_kind kind, Lmid_t lmid, const char *name, int 
 	return g.real_dlopen ? g.real_dlopen(name, flags) : NULL;
 }
 
-/* dlerror() state is the loader's; the only way to set it without exporting
- * our own dlerror is to make the real loader fail. A mode without a binding
- * flag fails in _dl_open before any file is touched, and glibc reports the
- * "file" name first: "dlguard: <path>: <reason>: invalid mode for dlopen()". */
 /* libcrypto is mapped through the real loader, bypassing the policy. */
 static void *crypto_loader(const char *file, int mode)
 {
@@ -77,6 +65,10 @@ static void guard_init(void)
 	g.env = verdict_env();
 }
 
+/* dlerror() state is the loader's; the only way to set it without exporting
+ * our own dlerror is to make the real loader fail. A mode without a binding
+ * flag fails in _dl_open before any file is touched, and glibc reports the
+ * "file" name first: "dlguard: <path>: <reason>: invalid mode for dlopen()". */
 static void set_dlerror(const char *path, const char *reason)
 {
 	char msg[PATH_MAX + 512];
