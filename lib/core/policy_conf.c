@@ -437,6 +437,30 @@ static int digest_cmp(const void *a, const void *b)
 	return memcmp(a, b, DLG_SHA256_LEN);
 }
 
+/* A key that takes one string or an array of them: how many elements (an
+ * empty array, or any other type, is an error naming the key). */
+static bool one_or_array(struct dlg_diags *d, const config_setting_t *s, size_t rule_no,
+			 const char *key, const char *expected, size_t *n)
+{
+	int type = config_setting_type(s);
+
+	if (type == CONFIG_TYPE_STRING) {
+		*n = 1;
+		return true;
+	}
+	if (type != CONFIG_TYPE_ARRAY) {
+		ERR(d, line_of(s), "rule %zu: %s must be %s, not %s", rule_no, key, expected,
+		    type_name(s));
+		return false;
+	}
+	*n = (size_t)config_setting_length(s);
+	if (*n == 0) {
+		ERR(d, line_of(s), "rule %zu: %s array is empty", rule_no, key);
+		return false;
+	}
+	return true;
+}
+
 /* sha256 = "hex"; or sha256 = [ "hex", ... ]; stored sorted (order has no
  * meaning, and sorted sets compare and search cheaply). */
 static bool read_digests(struct dlg_diags *d, const config_setting_t *s, size_t rule_no,
@@ -447,19 +471,9 @@ static bool read_digests(struct dlg_diags *d, const config_setting_t *s, size_t 
 	size_t n, i, j, good = 0;
 	bool ok = true;
 
-	if (type == CONFIG_TYPE_STRING) {
-		n = 1;
-	} else if (type == CONFIG_TYPE_ARRAY) {
-		n = (size_t)config_setting_length(s);
-		if (n == 0) {
-			ERR(d, line_of(s), "rule %zu: sha256 array is empty", rule_no);
-			return false;
-		}
-	} else {
-		ERR(d, line_of(s), "rule %zu: sha256 must be a string or an array of strings "
-		    "[ \"...\", \"...\" ], not %s", rule_no, type_name(s));
+	if (!one_or_array(d, s, rule_no, "sha256",
+			  "a string or an array of strings [ \"...\", \"...\" ]", &n))
 		return false;
-	}
 	v = calloc(n, sizeof *v);
 	if (!v) {
 		ERR(d, line_of(s), "out of memory");
@@ -741,19 +755,9 @@ static bool read_signed_by(struct dlg_diags *d, const config_setting_t *s, size_
 	bool ok = true;
 	qbuf q;
 
-	if (type == CONFIG_TYPE_STRING) {
-		n = 1;
-	} else if (type == CONFIG_TYPE_ARRAY) {
-		n = (size_t)config_setting_length(s);
-		if (n == 0) {
-			ERR(d, line_of(s), "rule %zu: signed_by array is empty", no);
-			return false;
-		}
-	} else {
-		ERR(d, line_of(s), "rule %zu: signed_by must be a key name or an array of key "
-		    "names [ \"a\", \"b\" ], not %s", no, type_name(s));
+	if (!one_or_array(d, s, no, "signed_by",
+			  "a key name or an array of key names [ \"a\", \"b\" ]", &n))
 		return false;
-	}
 	v = calloc(n, sizeof *v);
 	if (!v) {
 		ERR(d, line_of(s), "out of memory");
