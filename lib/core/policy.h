@@ -13,6 +13,12 @@
 
 enum dlg_action { DLG_ACTION_ALLOW = 1, DLG_ACTION_DENY = 2 };
 enum dlg_mode { DLG_MODE_ENFORCE = 0, DLG_MODE_AUDIT = 1 };
+/* on_error = "deny-dlopen" | "allow": what the guard does when the installed
+ * system policy is unusable (corrupt, truncated, wrongly owned). Kept by
+ * `dlguard install` beside the compiled policy, so it survives the policy
+ * that carried it. */
+enum dlg_on_error { DLG_ON_ERROR_DENY_DLOPEN = 0, DLG_ON_ERROR_ALLOW = 1 };
+
 /* startup = "log" | "kill": what an untrusted object mapped before main does. */
 enum dlg_startup { DLG_STARTUP_LOG = 0, DLG_STARTUP_KILL = 1 };
 
@@ -131,6 +137,7 @@ struct dlg_policy {
 	size_t n_keys;
 	char *sig_dir;          /* signatures.dir: absolute directory, or NULL */
 	enum dlg_startup startup;       /* startup = "log" (default) or "kill" */
+	enum dlg_on_error on_error;     /* on_error = "deny-dlopen" (default) or "allow" */
 	uint32_t env_strip;             /* env.strip: DLG_ENV_* bits */
 	bool deny_untrusted_preload;    /* env.deny_untrusted_preload */
 };

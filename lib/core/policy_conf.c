@@ -1753,6 +1753,9 @@ static void read_top_member(struct dlg_diags *d, const config_setting_t *s,
 		t->startup_line = line_of(s);
 		if (read_word(d, s, 0, "log", "kill", &w))
 			p->startup = w == 0 ? DLG_STARTUP_LOG : DLG_STARTUP_KILL;
+	} else if (strcmp(name, "on_error") == 0) {
+		if (read_word(d, s, 0, "deny-dlopen", "allow", &w))
+			p->on_error = w == 0 ? DLG_ON_ERROR_DENY_DLOPEN : DLG_ON_ERROR_ALLOW;
 	} else if (strcmp(name, "env") == 0) {
 		read_env(d, s, p, &t->strip_line);
 	} else if (strcmp(name, "rules") == 0) {
@@ -1764,7 +1767,7 @@ static void read_top_member(struct dlg_diags *d, const config_setting_t *s,
 			t->rules_setting = s;
 	} else {
 		ERR(d, line_of(s), "unknown top-level key %s (known: version, mode, default, "
-		    "log, keys, signatures, startup, env, rules)", quote(&q, name));
+		    "log, keys, signatures, startup, on_error, env, rules)", quote(&q, name));
 	}
 }
 

@@ -1,6 +1,7 @@
 #include "verdict.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,9 @@
 #ifndef DLGUARD_SYSTEM_POLICY
 #define DLGUARD_SYSTEM_POLICY "/etc/dlguard/policy.db"
 #endif
+#ifndef DLGUARD_ON_ERROR_FILE
+#define DLGUARD_ON_ERROR_FILE "/etc/dlguard/on_error"
+#endif
 
 enum slot_state { SLOT_ABSENT, SLOT_OK, SLOT_ERROR };
 
@@ -22,6 +26,7 @@ struct policy_slot {
 	const char *label;              /* "system" or "environment" */
 	char path[PATH_MAX];
 	enum slot_state state;
+	bool on_error_allow;            /* unusable, and on_error = "allow" was installed */
 	struct dlg_db db;
 	char error[256];
 };
@@ -50,6 +55,8 @@ void msgf(char *buf, size_t len, const char *fmt, ...)
 	vsnprintf(buf, len, fmt, ap);
 	va_end(ap);
 }
+
+static void log_error_once(const struct policy_slot *s);
 
 static void load_slot(struct policy_slot *s, bool must_be_root_owned)
 {
@@ -81,6 +88,25 @@ static void load_slot(struct policy_slot *s, bool must_be_root_owned)
 	s->state = SLOT_OK;
 }
 
+/* on_error, as the last successful `dlguard install` left it beside the
+ * system policy: trusted only if root-owned and not writable by others,
+ * like the policy itself. Anything else means the default, deny-dlopen. */
+static bool installed_on_error_allows(void)
+{
+	char buf[32] = "";
+	struct stat st;
+	ssize_t n;
+	int fd = open(DLGUARD_ON_ERROR_FILE, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY |
+		      O_NOFOLLOW);
+
+	if (fd < 0)
+		return false;
+	n = (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 &&
+	     !(st.st_mode & (S_IWGRP | S_IWOTH))) ? read(fd, buf, sizeof buf - 1) : -1;
+	close(fd);
+	return n > 0 && strncmp(buf, "allow\n", 6) == 0;
+}
+
 static void copy_env(const char *var, char *out, size_t len)
 {
 	const char *v = g.env.secure ? NULL : getenv(var);
@@ -102,6 +128,8 @@ static void init_once(void)
 	g.sys.label = "system";
 	snprintf(g.sys.path, sizeof g.sys.path, "%s", DLGUARD_SYSTEM_POLICY);
 	load_slot(&g.sys, true);
+	if (g.sys.state == SLOT_ERROR)
+		g.sys.on_error_allow = installed_on_error_allows();
 
 	g.envp.label = "environment";
 	copy_env("DLGUARD_POLICY", g.envp.path, sizeof g.envp.path);
@@ -170,6 +198,10 @@ void verdict_decide(struct dlg_subject *subj, struct decision *d)
 	for (int i = 0; i < 2; i++) {
 		if (slots[i]->state == SLOT_ABSENT)
 			continue;
+		if (slots[i]->state == SLOT_ERROR && slots[i]->on_error_allow) {
+			log_error_once(slots[i]);
+			continue;
+		}
 		decide_slot(slots[i], subj, &v, &audit);
 		if (v.action == DLG_ACTION_DENY && !audit) {
 			d->decision = "deny";
@@ -246,8 +278,9 @@ static void log_error_once(const struct policy_slot *s)
 
 	if (s->state != SLOT_ERROR || __atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
 		return;
-	msgf(msg, sizeof msg, "%s policy %s unusable (%s); denying dlopen in pid %ld (%s)",
-	     s->label, s->path, s->error, (long)getpid(), g.env.exe);
+	msgf(msg, sizeof msg, "%s policy %s unusable (%s); %s in pid %ld (%s)", s->label, s->path,
+	     s->error, s->on_error_allow ? "on_error = allow: not applied" : "denying dlopen",
+	     (long)getpid(), g.env.exe);
 	dlg_event_syslog(msg);
 }
 

@@ -24,6 +24,7 @@ check "install compiles the policy" [ -f "$R/etc/dlguard/policy.db" ]
 check "... root-owned, not writable by others" [ "$(stat -c '%u %a' "$R/etc/dlguard/policy.db")" = "0 644" ]
 check "install adds the library to ld.so.preload" grep -qx "$lib" "$R/etc/ld.so.preload"
 check "... and keeps the foreign entries" bash -c "grep -qx /opt/other/libfoo.so '$R/etc/ld.so.preload' && grep -qx /opt/bar/libbar.so '$R/etc/ld.so.preload'"
+check "install records on_error beside the policy (default deny-dlopen)" [ "$(cat "$R/etc/dlguard/on_error")" = deny-dlopen ]
 "$D" install --root "$R" > /dev/null
 check "install is idempotent" [ "$(grep -cx "$lib" "$R/etc/ld.so.preload")" = 1 ]
 out=$("$D" status --root "$R")
@@ -32,6 +33,14 @@ check "status says installed, policy and mode" bash -c "grep -q '^preload:  inst
 check "uninstall removes only its own line" [ "$(cat "$R/etc/ld.so.preload")" = "$(printf '/opt/other/libfoo.so\n/opt/bar/libbar.so')" ]
 out=$("$D" status --root "$R")
 check "status says not installed" grep -q '^preload:  not installed' <<<"$out"
+
+# on_error = "allow" is kept for the day the policy becomes unusable.
+sed 's/^version = 1;/version = 1; on_error = "allow";/' "$R/etc/dlguard/policy.conf" > "$T/allow-on-error.conf"
+"$D" install --root "$R" --policy "$T/allow-on-error.conf" > /dev/null
+check "install records on_error = allow" [ "$(cat "$R/etc/dlguard/on_error")" = allow ]
+check "... and status shows it" grep -q "^on_error: allow" <<<"$("$D" status --root "$R")"
+"$D" install --root "$R" > /dev/null
+"$D" uninstall --root "$R" > /dev/null
 
 # A policy that would break dlopen is refused by the pre-flight.
 cat > "$T/broken.conf" <<EOF

@@ -30,6 +30,8 @@ in_etc() {
 	local db=$1; shift
 	rm -rf "$T/upper" "$T/work"; mkdir -p "$T/upper/dlguard" "$T/work"
 	[ -n "$db" ] && cp "$db" "$T/upper/dlguard/policy.db"
+	[ -n "${ON_ERROR:-}" ] && printf '%s\n' "$ON_ERROR" > "$T/upper/dlguard/on_error"
+	[ -n "${ON_ERROR_OWNER:-}" ] && chown "$ON_ERROR_OWNER" "$T/upper/dlguard/on_error"
 	unshare -m bash -c 'mount -t overlay overlay -o lowerdir=/etc,upperdir="$0",workdir="$1" /etc &&
 		chown root:root /etc/dlguard/policy.db 2>/dev/null; chmod 644 /etc/dlguard/policy.db 2>/dev/null;
 		if [ -n "$2" ]; then chown "$2" /etc/dlguard/policy.db; fi; shift 2; exec "$@"' \
@@ -63,6 +65,18 @@ out=$(in_etc "$T/cut.db" env LD_PRELOAD=$DLG_PRELOAD "$L" "$T/a/libgood.so")
 check "a truncated system policy is refused with a reason" grep -q "^ERR .*unusable: .*" <<<"$out"
 out=$(in_etc "$T/cut.db" sh -c 'echo started')
 check "... and processes still start" [ "$out" = started ]
+
+# Fail-safe: an unusable system policy applies on_error as the last install
+# recorded it (/etc/dlguard/on_error, root-owned); anything else means
+# deny-dlopen. Processes start either way.
+out=$(ON_ERROR=allow in_etc "$T/cut.db" env LD_PRELOAD=$DLG_PRELOAD "$L" "$T/a/libgood.so")
+check "unusable system policy with on_error = allow: dlopen goes on" grep -q "^OK $T/a/libgood.so" <<<"$out"
+out=$(ON_ERROR=deny-dlopen in_etc "$T/cut.db" env LD_PRELOAD=$DLG_PRELOAD "$L" "$T/a/libgood.so")
+check "... with on_error = deny-dlopen: refused" grep -q "^ERR .*unusable" <<<"$out"
+out=$(ON_ERROR=allow ON_ERROR_OWNER=65534 in_etc "$T/cut.db" env LD_PRELOAD=$DLG_PRELOAD "$L" "$T/a/libgood.so")
+check "... an on_error file not owned by root is ignored (deny-dlopen)" grep -q "^ERR .*unusable" <<<"$out"
+out=$(ON_ERROR=allow in_etc "$T/cut.db" env LD_PRELOAD=$DLG_PRELOAD DLGUARD_POLICY=$T/strict.db "$L" "$T/a/libgood.so")
+check "... on_error = allow never overrides an environment policy" grep -q "^ERR $T/a/libgood.so: dlguard: " <<<"$out"
 
 out=$(in_etc "" env LD_PRELOAD=$DLG_PRELOAD "$L" "$T/b/libevil.so")
 check "no system policy and no environment policy: pass-through" grep -q "^OK " <<<"$out"

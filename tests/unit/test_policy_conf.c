@@ -186,6 +186,8 @@ static void test_valid_table(void **state)
 		/* start-up and environment options */
 		{ HEAD "startup = \"log\";\n", 0, 0 },
 		{ HEAD "startup = \"kill\";\n", 0, 0 },
+		{ HEAD "on_error = \"allow\";\n", 0, 0 },
+		{ HEAD "on_error = \"deny-dlopen\";\n", 0, 0 },
 		{ HEAD "env = { };\n", 0, 0 },
 		{ HEAD "env = { strip = \"LD_PRELOAD\"; deny_untrusted_preload = false; };\n", 0, 0 },
 		{ HEAD "mode = \"audit\"; startup = \"log\"; env = { deny_untrusted_preload = true; };\n", 0, 0 },
@@ -358,6 +360,8 @@ static const struct err_case ERRORS[] = {
 	  5, "rule 2 is a duplicate of rule 1 at line 4" },
 	/* top-level options */
 	{ HEAD "startup = \"abort\";\n", 3, "startup must be \"log\" or \"kill\", not \"abort\"" },
+	{ HEAD "on_error = \"maybe\";\n", 3, "on_error must be \"deny-dlopen\" or \"allow\", not \"maybe\"" },
+	{ HEAD "on_error = 1;\n", 3, "on_error must be" },
 	{ HEAD "startup = true;\n", 3, "startup must be the string \"log\" or \"kill\", not a boolean" },
 	{ HEAD "env = [ ];\n", 3, "env must be a group { strip = [ ... ]; deny_untrusted_preload = true; }, not an array" },
 	{ HEAD "env = { strip = [ \"LD_PRELOAD\" ]; clear = true; };\n", 3, "unknown key \"clear\" in env (env takes strip, deny_untrusted_preload)" },

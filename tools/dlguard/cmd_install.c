@@ -28,6 +28,7 @@ struct paths {
 	char etc_dlguard[PATH_MAX];
 	char conf[PATH_MAX];
 	char db[PATH_MAX];
+	char on_error[PATH_MAX];
 	char preload_file[PATH_MAX];
 	char lib[PATH_MAX];
 };
@@ -59,6 +60,7 @@ static int set_paths(struct paths *p, const char *root)
 	if (join(p->etc_dlguard, sizeof p->etc_dlguard, p->root, "/etc/dlguard") ||
 	    join(p->conf, sizeof p->conf, p->root, "/etc/dlguard/policy.conf") ||
 	    join(p->db, sizeof p->db, p->root, "/etc/dlguard/policy.db") ||
+	    join(p->on_error, sizeof p->on_error, p->root, "/etc/dlguard/on_error") ||
 	    join(p->preload_file, sizeof p->preload_file, p->root, "/etc/ld.so.preload"))
 		return -1;
 	if (cli_preload_path(p->lib, sizeof p->lib) != 0) {
@@ -270,6 +272,7 @@ static int check_dir(const char *dir)
 static int install_policy(const struct paths *p, const char *conf)
 {
 	struct dlg_policy *pol;
+	const char *on_error;
 	char tmp[PATH_MAX], err[512];
 	int rc = -1;
 
@@ -291,6 +294,13 @@ static int install_policy(const struct paths *p, const char *conf)
 	if (rename(tmp, p->db) != 0 || fsync_dir_of(p->db) != 0) {
 		fprintf(stderr, "dlguard: %s: %s\n", p->db, strerror(errno));
 		goto drop;
+	}
+	/* What the guard does if this policy later becomes unusable: kept
+	 * apart from it, so a corrupt policy cannot take it along. */
+	on_error = pol->on_error == DLG_ON_ERROR_ALLOW ? "allow\n" : "deny-dlopen\n";
+	if (write_atomic(p->on_error, on_error, strlen(on_error), 0644) != 0) {
+		fprintf(stderr, "dlguard: %s: %s\n", p->on_error, strerror(errno));
+		goto end;
 	}
 	printf("dlguard: installed %s (%zu rules, %s) from %s\n", p->db, pol->n_rules,
 	       pol->mode == DLG_MODE_AUDIT ? "audit" : "enforce", conf);
@@ -425,6 +435,10 @@ int cmd_status(int argc, char **argv)
 	       db.source && *db.source ? db.source : "?", db.n_rules,
 	       db.default_action == DLG_ACTION_ALLOW ? "allow" : "deny");
 	printf("mode:     %s\n", db.mode == DLG_MODE_AUDIT ? "audit" : "enforce");
+	if (read_preload(p.on_error, buf, 64, &len) == 0 && len)
+		printf("on_error: %s", buf);
+	else
+		printf("on_error: deny-dlopen (default; %s missing)\n", p.on_error);
 	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
 		printf("warning:  %s is not root-owned or is writable by group/others: the guard "
 		       "treats it as unusable\n", p.db);
