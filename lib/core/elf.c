@@ -32,21 +32,6 @@
 #define DYN_CHUNK 64
 #define SCAN_CHUNK 256
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	/* A truncated message is still a message: ignore the return. */
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* pread until len bytes, EOF or an error; returns bytes read, -1 on an
  * error before any byte. errno is 0 after a short read at EOF. */
 static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
@@ -100,34 +85,34 @@ static enum dlg_elf_hdr check_ident(const Elf64_Ehdr *eh, char *err, size_t errl
 
 	/* "Something is wrong": the same order of diagnoses as open_verify. */
 	if (memcmp(id, magic, SELFMAG) != 0) {
-		seterr(err, errlen, "invalid ELF header");
+		dlg_seterr(err, errlen, "invalid ELF header");
 		return DLG_ELF_BAD;
 	}
 	if (id[EI_CLASS] != ELFCLASS64) {
 		if (id[EI_CLASS] == ELFCLASS32)
-			seterr(err, errlen, "wrong ELF class: ELFCLASS32");
+			dlg_seterr(err, errlen, "wrong ELF class: ELFCLASS32");
 		else
-			seterr(err, errlen, "wrong ELF class: %u", (unsigned)id[EI_CLASS]);
+			dlg_seterr(err, errlen, "wrong ELF class: %u", (unsigned)id[EI_CLASS]);
 		return DLG_ELF_OTHER_ARCH;
 	}
 	/* Debian's unsubmitted-ldso-machine-mismatch.diff: e_machine is
 	 * tested (as little-endian) before the byte order, so most
 	 * big-endian objects are skipped rather than fatal. */
 	if (eh->e_machine != EM_X86_64) {
-		seterr(err, errlen, "wrong machine: e_machine %u%s", (unsigned)eh->e_machine,
+		dlg_seterr(err, errlen, "wrong machine: e_machine %u%s", (unsigned)eh->e_machine,
 		       id[EI_DATA] == ELFDATA2MSB ? " (big-endian object)" : "");
 		return DLG_ELF_OTHER_ARCH;
 	}
 	if (id[EI_DATA] != ELFDATA2LSB)
-		seterr(err, errlen, "ELF file data encoding not little-endian");
+		dlg_seterr(err, errlen, "ELF file data encoding not little-endian");
 	else if (id[EI_VERSION] != EV_CURRENT)
-		seterr(err, errlen, "ELF file version ident does not match current one");
+		dlg_seterr(err, errlen, "ELF file version ident does not match current one");
 	else if (osabi != ELFOSABI_SYSV && osabi != ELFOSABI_GNU)
-		seterr(err, errlen, "ELF file OS ABI invalid");
+		dlg_seterr(err, errlen, "ELF file OS ABI invalid");
 	else if (!ok_abiv)
-		seterr(err, errlen, "ELF file ABI version invalid");
+		dlg_seterr(err, errlen, "ELF file ABI version invalid");
 	else
-		seterr(err, errlen, "nonzero padding in e_ident");
+		dlg_seterr(err, errlen, "nonzero padding in e_ident");
 	return DLG_ELF_BAD;
 }
 
@@ -142,44 +127,44 @@ enum dlg_elf_hdr dlg_elf_check_header(int fd, char *err, size_t errlen)
 	n = pread_full(fd, &eh, sizeof eh, 0);
 	if (n < (ssize_t)sizeof eh) {
 		if (n < 0 || errno != 0)
-			seterr(err, errlen, "cannot read file data: %s", dlg_strerror(errno));
+			dlg_seterr(err, errlen, "cannot read file data: %s", dlg_strerror(errno));
 		else
-			seterr(err, errlen, "file too short");
+			dlg_seterr(err, errlen, "file too short");
 		return DLG_ELF_BAD;
 	}
 	rc = check_ident(&eh, err, errlen);
 	if (rc != DLG_ELF_OK)
 		return rc;
 	if (eh.e_version != EV_CURRENT) {
-		seterr(err, errlen, "ELF file version does not match current one");
+		dlg_seterr(err, errlen, "ELF file version does not match current one");
 		return DLG_ELF_BAD;
 	}
 	if (eh.e_machine != EM_X86_64) {
-		seterr(err, errlen, "wrong machine: e_machine %u", (unsigned)eh.e_machine);
+		dlg_seterr(err, errlen, "wrong machine: e_machine %u", (unsigned)eh.e_machine);
 		return DLG_ELF_OTHER_ARCH;
 	}
 	if (eh.e_type != ET_DYN && eh.e_type != ET_EXEC) {
-		seterr(err, errlen, "only ET_DYN and ET_EXEC can be loaded");
+		dlg_seterr(err, errlen, "only ET_DYN and ET_EXEC can be loaded");
 		return DLG_ELF_BAD;
 	}
 	if (eh.e_phentsize != sizeof(Elf64_Phdr)) {
-		seterr(err, errlen, "ELF file's phentsize not the expected size");
+		dlg_seterr(err, errlen, "ELF file's phentsize not the expected size");
 		return DLG_ELF_BAD;
 	}
 	/* open_verify preads the program headers: they must be in the file. */
 	maplen = (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr);
 	if (fstat(fd, &st) != 0) {
-		seterr(err, errlen, "cannot read file data: %s", dlg_strerror(errno));
+		dlg_seterr(err, errlen, "cannot read file data: %s", dlg_strerror(errno));
 		return DLG_ELF_BAD;
 	}
 	if (!in_file(eh.e_phoff, maplen, (uint64_t)st.st_size)) {
-		seterr(err, errlen, "cannot read file data (program headers outside the file)");
+		dlg_seterr(err, errlen, "cannot read file data (program headers outside the file)");
 		return DLG_ELF_BAD;
 	}
 	/* open_verify accepts ET_EXEC, but _dl_map_object_from_fd then fails
 	 * for any dlopen: the search stops here and the load fails. */
 	if (eh.e_type == ET_EXEC) {
-		seterr(err, errlen, "cannot dynamically load executable");
+		dlg_seterr(err, errlen, "cannot dynamically load executable");
 		return DLG_ELF_BAD;
 	}
 	return DLG_ELF_OK;
@@ -269,29 +254,29 @@ static int load_ident(const struct image *im, Elf64_Ehdr *eh, char *err, size_t 
 
 		if (pread_full(im->fd, id, sizeof id, 0) >= EI_DATA + 1 &&
 		    memcmp(id, magic, SELFMAG) == 0 && id[EI_CLASS] == ELFCLASS32)
-			seterr(err, errlen, "ELFCLASS32 object: not supported");
+			dlg_seterr(err, errlen, "ELFCLASS32 object: not supported");
 		else
-			seterr(err, errlen, "file too short for an ELF header");
+			dlg_seterr(err, errlen, "file too short for an ELF header");
 		return -1;
 	}
 	if (memcmp(eh->e_ident, magic, SELFMAG) != 0) {
-		seterr(err, errlen, "not an ELF file");
+		dlg_seterr(err, errlen, "not an ELF file");
 		return -1;
 	}
 	if (eh->e_ident[EI_CLASS] == ELFCLASS32) {
-		seterr(err, errlen, "ELFCLASS32 object: not supported");
+		dlg_seterr(err, errlen, "ELFCLASS32 object: not supported");
 		return -1;
 	}
 	if (eh->e_ident[EI_CLASS] != ELFCLASS64) {
-		seterr(err, errlen, "unknown ELF class %u", (unsigned)eh->e_ident[EI_CLASS]);
+		dlg_seterr(err, errlen, "unknown ELF class %u", (unsigned)eh->e_ident[EI_CLASS]);
 		return -1;
 	}
 	if (eh->e_ident[EI_DATA] == ELFDATA2MSB) {
-		seterr(err, errlen, "big-endian object: not supported");
+		dlg_seterr(err, errlen, "big-endian object: not supported");
 		return -1;
 	}
 	if (eh->e_ident[EI_DATA] != ELFDATA2LSB) {
-		seterr(err, errlen, "unknown ELF data encoding %u", (unsigned)eh->e_ident[EI_DATA]);
+		dlg_seterr(err, errlen, "unknown ELF data encoding %u", (unsigned)eh->e_ident[EI_DATA]);
 		return -1;
 	}
 	return 0;
@@ -305,27 +290,27 @@ static int load_phdrs(struct image *im, const Elf64_Ehdr *eh, uint64_t *dyn_vadd
 	Elf64_Phdr ph;
 
 	if (eh->e_phentsize != sizeof(Elf64_Phdr)) {
-		seterr(err, errlen, "unexpected e_phentsize %u", (unsigned)eh->e_phentsize);
+		dlg_seterr(err, errlen, "unexpected e_phentsize %u", (unsigned)eh->e_phentsize);
 		return -1;
 	}
 	im->phoff = eh->e_phoff;
 	im->phnum = eh->e_phnum;
 	if (im->phnum == 0) {
-		seterr(err, errlen, "no program headers");
+		dlg_seterr(err, errlen, "no program headers");
 		return -1;
 	}
 	if (!in_file(im->phoff, (uint64_t)im->phnum * sizeof(Elf64_Phdr), im->size)) {
-		seterr(err, errlen, "program headers outside the file");
+		dlg_seterr(err, errlen, "program headers outside the file");
 		return -1;
 	}
 	for (unsigned i = 0; i < im->phnum; i++) {
 		if (phdr_get(im, c, i, &ph) != 0) {
-			seterr(err, errlen, "cannot read program headers");
+			dlg_seterr(err, errlen, "cannot read program headers");
 			return -1;
 		}
 		/* _dl_map_object_from_fd refuses such a segment. */
 		if (ph.p_type == PT_LOAD && ((ph.p_vaddr - ph.p_offset) & 4095) != 0) {
-			seterr(err, errlen, "ELF load command address/offset not page-aligned");
+			dlg_seterr(err, errlen, "ELF load command address/offset not page-aligned");
 			return -1;
 		}
 		/* p_filesz == 0 is a debuginfo stub: ld.so skips it. */
@@ -335,7 +320,7 @@ static int load_phdrs(struct image *im, const Elf64_Ehdr *eh, uint64_t *dyn_vadd
 		}
 	}
 	if (!have_dyn) {
-		seterr(err, errlen, "object file has no dynamic section");
+		dlg_seterr(err, errlen, "object file has no dynamic section");
 		return -1;
 	}
 	return 0;
@@ -346,7 +331,7 @@ static int note_entry(struct dyn_raw *r, const Elf64_Dyn *d, char *err, size_t e
 	switch (d->d_tag) {
 	case DT_NEEDED:
 		if (r->n_needed == DLG_ELF_MAX_NEEDED) {
-			seterr(err, errlen, "more than %d DT_NEEDED entries", DLG_ELF_MAX_NEEDED);
+			dlg_seterr(err, errlen, "more than %d DT_NEEDED entries", DLG_ELF_MAX_NEEDED);
 			return -1;
 		}
 		r->needed[r->n_needed++] = d->d_un.d_val;
@@ -389,7 +374,7 @@ static int walk_dynamic(struct image *im, uint64_t dyn_vaddr, struct dyn_raw *r,
 	uint64_t off, avail, count;
 
 	if (vaddr_to_off(im, dyn_vaddr, sizeof(Elf64_Dyn), &off, &avail) != 0) {
-		seterr(err, errlen, "dynamic section not inside a loaded segment of the file");
+		dlg_seterr(err, errlen, "dynamic section not inside a loaded segment of the file");
 		return -1;
 	}
 	count = avail / sizeof(Elf64_Dyn);
@@ -400,7 +385,7 @@ static int walk_dynamic(struct image *im, uint64_t dyn_vaddr, struct dyn_raw *r,
 		size_t len = (size_t)want * sizeof(Elf64_Dyn);
 
 		if (pread_full(im->fd, buf, len, off + i * sizeof(Elf64_Dyn)) != (ssize_t)len) {
-			seterr(err, errlen, "cannot read dynamic section");
+			dlg_seterr(err, errlen, "cannot read dynamic section");
 			return -1;
 		}
 		for (uint64_t j = 0; j < want; j++) {
@@ -410,7 +395,7 @@ static int walk_dynamic(struct image *im, uint64_t dyn_vaddr, struct dyn_raw *r,
 				return -1;
 		}
 	}
-	seterr(err, errlen, "dynamic section not terminated by DT_NULL");
+	dlg_seterr(err, errlen, "dynamic section not terminated by DT_NULL");
 	return -1;
 }
 
@@ -487,12 +472,12 @@ static int copy_strings(struct image *im, const struct dyn_raw *r, struct dlg_el
 	if (!r->has_soname && !r->has_rpath && !r->has_runpath && r->n_needed == 0)
 		return 0;  /* no string wanted, no string table needed */
 	if (!r->has_strtab || !r->has_strsz) {
-		seterr(err, errlen, "dynamic section lacks DT_STRTAB or DT_STRSZ");
+		dlg_seterr(err, errlen, "dynamic section lacks DT_STRTAB or DT_STRSZ");
 		return -1;
 	}
 	if (r->strsz == 0 ||
 	    vaddr_to_off(im, r->strtab, r->strsz, &stroff, &avail) != 0) {
-		seterr(err, errlen, "string table not inside a loaded segment of the file");
+		dlg_seterr(err, errlen, "string table not inside a loaded segment of the file");
 		return -1;
 	}
 	if (r->has_soname)
@@ -508,19 +493,19 @@ static int copy_strings(struct image *im, const struct dyn_raw *r, struct dlg_el
 	for (size_t i = 0; i < n; i++) {
 		w[i].len = string_len(im, stroff, r->strsz, w[i].off);
 		if (w[i].len < 0) {
-			seterr(err, errlen, "string offset %llu outside DT_STRSZ or unterminated",
+			dlg_seterr(err, errlen, "string offset %llu outside DT_STRSZ or unterminated",
 			       (unsigned long long)w[i].off);
 			return -1;
 		}
 		total += (size_t)w[i].len + 1;
 		if (total > MAX_STRBUF) {
-			seterr(err, errlen, "dynamic strings larger than %u bytes", MAX_STRBUF);
+			dlg_seterr(err, errlen, "dynamic strings larger than %u bytes", MAX_STRBUF);
 			return -1;
 		}
 	}
 	out->strbuf = malloc(total ? total : 1);
 	if (!out->strbuf) {
-		seterr(err, errlen, "out of memory");
+		dlg_seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -528,7 +513,7 @@ static int copy_strings(struct image *im, const struct dyn_raw *r, struct dlg_el
 
 		if (pread_full(im->fd, out->strbuf + pos, len, stroff + w[i].off) != (ssize_t)len ||
 		    out->strbuf[pos + len - 1] != '\0') {
-			seterr(err, errlen, "string table changed while reading");
+			dlg_seterr(err, errlen, "string table changed while reading");
 			return -1;
 		}
 		*w[i].dst = out->strbuf + pos;
@@ -547,26 +532,26 @@ static int copy_from_table(struct image *im, const struct dyn_raw *r, uint64_t s
 	int rc = -1;
 
 	if (!tab) {
-		seterr(err, errlen, "out of memory");
+		dlg_seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	if (pread_full(im->fd, tab, r->strsz, stroff) != (ssize_t)r->strsz) {
-		seterr(err, errlen, "cannot read the string table");
+		dlg_seterr(err, errlen, "cannot read the string table");
 		goto end;
 	}
 	if (lengths_from_table(tab, r->strsz, w, n) != 0) {
-		seterr(err, errlen, "string offset outside DT_STRSZ or unterminated");
+		dlg_seterr(err, errlen, "string offset outside DT_STRSZ or unterminated");
 		goto end;
 	}
 	for (size_t i = 0; i < n; i++)
 		total += (size_t)w[i].len + 1;
 	if (total > MAX_STRBUF) {
-		seterr(err, errlen, "dynamic strings larger than %u bytes", MAX_STRBUF);
+		dlg_seterr(err, errlen, "dynamic strings larger than %u bytes", MAX_STRBUF);
 		goto end;
 	}
 	out->strbuf = malloc(total ? total : 1);
 	if (!out->strbuf) {
-		seterr(err, errlen, "out of memory");
+		dlg_seterr(err, errlen, "out of memory");
 		goto end;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -590,11 +575,11 @@ int dlg_elf_read_dynamic(int fd, struct dlg_elf_dyn *out, char *err, size_t errl
 
 	memset(out, 0, sizeof *out);
 	if (fstat(fd, &st) != 0) {
-		seterr(err, errlen, "fstat: %s", dlg_strerror(errno));
+		dlg_seterr(err, errlen, "fstat: %s", dlg_strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		seterr(err, errlen, "not a regular file");
+		dlg_seterr(err, errlen, "not a regular file");
 		return -1;
 	}
 	im.size = (uint64_t)st.st_size;

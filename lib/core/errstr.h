@@ -4,7 +4,14 @@
 #ifndef DLGUARD_ERRSTR_H
 #define DLGUARD_ERRSTR_H
 
+#include <stddef.h>
 #include <string.h>
+
+/* Formats a reason into err (when err is not NULL and errlen not 0); a
+ * message cut to fit is still a message. The one error-text helper of the
+ * core modules. */
+__attribute__((format(printf, 3, 4))) void dlg_seterr(char *err, size_t errlen,
+						       const char *fmt, ...);
 
 static inline const char *dlg_strerror(int e)
 {

@@ -11,6 +11,7 @@
  * few bounds they use, so even bytes changed under a live mapping cannot
  * send a read outside it. */
 #include "policy_db.h"
+#include "errstr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -132,20 +133,6 @@ enum {
 /* Reasons are built in v->reason; hashing errors need a little room too. */
 #define HASH_ERR_LEN 128
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);  /* truncation of a message is harmless */
-	va_end(ap);
-}
-
 /* strerror may load message catalogs (locale files, malloc) in the middle of
  * a host's dlopen; the untranslated description never does. */
 static const char *errstr(int e)
@@ -212,17 +199,17 @@ static int check_table(const char *name, uint64_t off, uint64_t count, uint64_t 
 	uint64_t bytes = count * size;
 
 	if (off % 4 != 0) {
-		set_err(err, errlen, "%s offset %llu is not 4-byte aligned", name,
+		dlg_seterr(err, errlen, "%s offset %llu is not 4-byte aligned", name,
 			(unsigned long long)off);
 		return -1;
 	}
 	if (off < DB_HEADER_SIZE) {
-		set_err(err, errlen, "%s offset %llu overlaps the header", name,
+		dlg_seterr(err, errlen, "%s offset %llu overlaps the header", name,
 			(unsigned long long)off);
 		return -1;
 	}
 	if (off > len || bytes > len - off) {
-		set_err(err, errlen, "%s (offset %llu, %llu bytes) out of range of file size %llu",
+		dlg_seterr(err, errlen, "%s (offset %llu, %llu bytes) out of range of file size %llu",
 			name, (unsigned long long)off, (unsigned long long)bytes,
 			(unsigned long long)len);
 		return -1;
@@ -245,38 +232,38 @@ static int check_header(const unsigned char *h, size_t len, char *err, size_t er
 	 * an old file gets a message that says what to do. */
 	if (len >= H_VERSION + 4 && memcmp(h + H_MAGIC, DB_MAGIC, DB_MAGIC_LEN) == 0 &&
 	    get32(h + H_VERSION) >= 1 && get32(h + H_VERSION) < DB_VERSION) {
-		set_err(err, errlen, "format version %u is not supported by this dlguard; "
+		dlg_seterr(err, errlen, "format version %u is not supported by this dlguard; "
 			"recompile", get32(h + H_VERSION));
 		return -1;
 	}
 	if (len < DB_HEADER_SIZE) {
-		set_err(err, errlen, "file size %zu is smaller than the header (%d bytes)",
+		dlg_seterr(err, errlen, "file size %zu is smaller than the header (%d bytes)",
 			len, DB_HEADER_SIZE);
 		return -1;
 	}
 	if (memcmp(h + H_MAGIC, DB_MAGIC, DB_MAGIC_LEN) != 0) {
-		set_err(err, errlen, "bad magic");
+		dlg_seterr(err, errlen, "bad magic");
 		return -1;
 	}
 	v = get32(h + H_VERSION);
 	if (v != DB_VERSION) {
-		set_err(err, errlen, "unsupported format version %u", v);
+		dlg_seterr(err, errlen, "unsupported format version %u", v);
 		return -1;
 	}
 	v = get32(h + H_HEADER_SIZE);
 	if (v != DB_HEADER_SIZE) {
-		set_err(err, errlen, "unsupported header size %u", v);
+		dlg_seterr(err, errlen, "unsupported header size %u", v);
 		return -1;
 	}
 	total = get64(h + H_FILE_SIZE);
 	if (total != (uint64_t)len) {
-		set_err(err, errlen, "file size %zu does not match header %llu", len,
+		dlg_seterr(err, errlen, "file size %zu does not match header %llu", len,
 			(unsigned long long)total);
 		return -1;
 	}
 	for (size_t i = H_RESERVED; i < DB_HEADER_SIZE; i++) {
 		if (h[i] != 0) {
-			set_err(err, errlen, "reserved header byte %zu is not zero", i);
+			dlg_seterr(err, errlen, "reserved header byte %zu is not zero", i);
 			return -1;
 		}
 	}
@@ -292,7 +279,7 @@ static int check_abs_str(const struct dlg_db *db, uint32_t off, const char *what
 		return 0;
 	*out = pool_str(db, off, NULL);
 	if (!*out || (*out)[0] != '/') {
-		set_err(err, errlen, "%s offset %u out of range or not absolute", what, off);
+		dlg_seterr(err, errlen, "%s offset %u out of range or not absolute", what, off);
 		return -1;
 	}
 	return 0;
@@ -306,15 +293,15 @@ static int check_settings(struct dlg_db *db, const unsigned char *h, char *err, 
 	uint32_t src_off = get32(h + H_SOURCE);
 
 	if (!mode_ok(mode)) {
-		set_err(err, errlen, "bad mode %u", mode);
+		dlg_seterr(err, errlen, "bad mode %u", mode);
 		return -1;
 	}
 	if (!action_ok(def)) {
-		set_err(err, errlen, "bad default action %u", def);
+		dlg_seterr(err, errlen, "bad default action %u", def);
 		return -1;
 	}
 	if (flags & ~DB_FLAGS_KNOWN) {
-		set_err(err, errlen, "unknown flags 0x%x", flags);
+		dlg_seterr(err, errlen, "unknown flags 0x%x", flags);
 		return -1;
 	}
 	db->mode = (enum dlg_mode)mode;
@@ -325,7 +312,7 @@ static int check_settings(struct dlg_db *db, const unsigned char *h, char *err, 
 	db->deny_untrusted_preload = (flags & DB_FLAG_DENY_PRELOAD) != 0;
 	db->env_strip = get32(h + H_ENV_STRIP);
 	if (db->env_strip & ~(uint32_t)DLG_ENV_KNOWN) {
-		set_err(err, errlen, "unknown environment variables 0x%x in env.strip",
+		dlg_seterr(err, errlen, "unknown environment variables 0x%x in env.strip",
 			db->env_strip);
 		return -1;
 	}
@@ -334,7 +321,7 @@ static int check_settings(struct dlg_db *db, const unsigned char *h, char *err, 
 		return -1;
 	db->source = pool_str(db, src_off, NULL);
 	if (!db->source) {
-		set_err(err, errlen, "source offset %u out of range", src_off);
+		dlg_seterr(err, errlen, "source offset %u out of range", src_off);
 		return -1;
 	}
 	return 0;
@@ -352,11 +339,11 @@ static int check_rule_str(const struct dlg_db *db, uint32_t i, const unsigned ch
 		return 0;
 	s = pool_str(db, off, NULL);
 	if (!s) {
-		set_err(err, errlen, "rule %u: %s offset out of range", i + 1, name);
+		dlg_seterr(err, errlen, "rule %u: %s offset out of range", i + 1, name);
 		return -1;
 	}
 	if (s[0] != '/') {
-		set_err(err, errlen, "rule %u: %s is not absolute", i + 1, name);
+		dlg_seterr(err, errlen, "rule %u: %s is not absolute", i + 1, name);
 		return -1;
 	}
 	return 0;
@@ -384,19 +371,19 @@ static int check_rule_sig(const struct dlg_db *db, uint32_t i, const unsigned ch
 	uint32_t m = get32(r + R_MANIFEST);
 
 	if (!slice_ok(kfirst, kcount, db->n_keyrefs)) {
-		set_err(err, errlen, "rule %u: signed_by slice %u+%u out of range of %u key "
+		dlg_seterr(err, errlen, "rule %u: signed_by slice %u+%u out of range of %u key "
 			"references", i + 1, kfirst, kcount, db->n_keyrefs);
 		return -1;
 	}
 	if (m == DB_NONE)
 		return 0;
 	if (m >= db->n_manifests) {
-		set_err(err, errlen, "rule %u: manifest %u out of range of %u manifests", i + 1, m,
+		dlg_seterr(err, errlen, "rule %u: manifest %u out of range of %u manifests", i + 1, m,
 			db->n_manifests);
 		return -1;
 	}
 	if (kcount == 0 || get32(r + R_PATH) != DB_NONE || get32(r + R_COUNT) != 0) {
-		set_err(err, errlen, "rule %u: manifest rule without signed_by, or with path or "
+		dlg_seterr(err, errlen, "rule %u: manifest rule without signed_by, or with path or "
 			"sha256", i + 1);
 		return -1;
 	}
@@ -410,16 +397,16 @@ static int check_rule_risk(const struct dlg_db *db, uint32_t i, const unsigned c
 	uint32_t risk = get32(r + R_RISK);
 
 	if (risk & ~(uint32_t)DLG_RISK_KNOWN) {
-		set_err(err, errlen, "rule %u: unknown risk flags 0x%x", i + 1, risk);
+		dlg_seterr(err, errlen, "rule %u: unknown risk flags 0x%x", i + 1, risk);
 		return -1;
 	}
 	if (!slice_ok(get32(r + R_OWN_FIRST), get32(r + R_OWN_COUNT), db->n_values)) {
-		set_err(err, errlen, "rule %u: owner slice %u+%u out of range of %u values", i + 1,
+		dlg_seterr(err, errlen, "rule %u: owner slice %u+%u out of range of %u values", i + 1,
 			get32(r + R_OWN_FIRST), get32(r + R_OWN_COUNT), db->n_values);
 		return -1;
 	}
 	if (!slice_ok(get32(r + R_FS_FIRST), get32(r + R_FS_COUNT), db->n_values)) {
-		set_err(err, errlen, "rule %u: fs slice %u+%u out of range of %u values", i + 1,
+		dlg_seterr(err, errlen, "rule %u: fs slice %u+%u out of range of %u values", i + 1,
 			get32(r + R_FS_FIRST), get32(r + R_FS_COUNT), db->n_values);
 		return -1;
 	}
@@ -434,7 +421,7 @@ static int check_rule(const struct dlg_db *db, uint32_t i, char *err, size_t err
 	uint64_t count = get32(r + R_COUNT);
 
 	if (!action_ok(action)) {
-		set_err(err, errlen, "rule %u: bad action %u", i + 1, action);
+		dlg_seterr(err, errlen, "rule %u: bad action %u", i + 1, action);
 		return -1;
 	}
 	if (check_rule_str(db, i, r, R_PATH, "path", err, errlen) ||
@@ -442,7 +429,7 @@ static int check_rule(const struct dlg_db *db, uint32_t i, char *err, size_t err
 	    check_rule_str(db, i, r, R_EXE, "exe", err, errlen))
 		return -1;
 	if (!slice_ok(first, count, db->n_digests)) {
-		set_err(err, errlen, "rule %u: digest slice %llu+%llu out of range of %u digests",
+		dlg_seterr(err, errlen, "rule %u: digest slice %llu+%llu out of range of %u digests",
 			i + 1, (unsigned long long)first, (unsigned long long)count,
 			db->n_digests);
 		return -1;
@@ -454,7 +441,7 @@ static int check_rule(const struct dlg_db *db, uint32_t i, char *err, size_t err
 	    get32(r + R_MANIFEST) == DB_NONE && get32(r + R_RISK) == 0 &&
 	    get32(r + R_RECENT) == 0 && get32(r + R_OWN_COUNT) == 0 &&
 	    get32(r + R_FS_COUNT) == 0) {
-		set_err(err, errlen, "rule %u: no condition", i + 1);
+		dlg_seterr(err, errlen, "rule %u: no condition", i + 1);
 		return -1;
 	}
 	return 0;
@@ -473,15 +460,15 @@ static int check_key(const struct dlg_db *db, uint32_t i, char *err, size_t errl
 	uint32_t off = get32(k + K_DER_OFF), len = get32(k + K_DER_LEN);
 
 	if (!name || !name[0]) {
-		set_err(err, errlen, "key %u: name offset out of range or empty", i + 1);
+		dlg_seterr(err, errlen, "key %u: name offset out of range or empty", i + 1);
 		return -1;
 	}
 	if (!key_type_ok(type)) {
-		set_err(err, errlen, "key %u: bad key type %u", i + 1, type);
+		dlg_seterr(err, errlen, "key %u: bad key type %u", i + 1, type);
 		return -1;
 	}
 	if (len == 0 || len > DLG_KEY_DER_MAX || !slice_ok(off, len, db->blob_len)) {
-		set_err(err, errlen, "key %u: DER %u+%u out of range (blob %u bytes, at most %d)",
+		dlg_seterr(err, errlen, "key %u: DER %u+%u out of range (blob %u bytes, at most %d)",
 			i + 1, off, len, db->blob_len, DLG_KEY_DER_MAX);
 		return -1;
 	}
@@ -496,26 +483,26 @@ static int check_manifest(const struct dlg_db *db, uint32_t i, char *err, size_t
 	uint32_t off = get32(m + M_SIG_OFF), len = get32(m + M_SIG_LEN);
 
 	if (!path || path[0] != '/') {
-		set_err(err, errlen, "manifest %u: path offset out of range or not absolute", i + 1);
+		dlg_seterr(err, errlen, "manifest %u: path offset out of range or not absolute", i + 1);
 		return -1;
 	}
 	if (key >= db->n_keys) {
-		set_err(err, errlen, "manifest %u: key %u out of range of %u keys", i + 1, key,
+		dlg_seterr(err, errlen, "manifest %u: key %u out of range of %u keys", i + 1, key,
 			db->n_keys);
 		return -1;
 	}
 	if (len == 0 || len > DLG_SIG_MAX || !slice_ok(off, len, db->blob_len)) {
-		set_err(err, errlen, "manifest %u: signature %u+%u out of range (blob %u bytes, "
+		dlg_seterr(err, errlen, "manifest %u: signature %u+%u out of range (blob %u bytes, "
 			"at most %d)", i + 1, off, len, db->blob_len, DLG_SIG_MAX);
 		return -1;
 	}
 	if (!slice_ok(get32(m + M_FIRST), get32(m + M_COUNT), db->n_entries)) {
-		set_err(err, errlen, "manifest %u: entry slice %u+%u out of range of %u entries",
+		dlg_seterr(err, errlen, "manifest %u: entry slice %u+%u out of range of %u entries",
 			i + 1, get32(m + M_FIRST), get32(m + M_COUNT), db->n_entries);
 		return -1;
 	}
 	if (!reserved_zero(m + M_RESERVED, DB_MANIFEST_SIZE - M_RESERVED)) {
-		set_err(err, errlen, "manifest %u: reserved field is not zero", i + 1);
+		dlg_seterr(err, errlen, "manifest %u: reserved field is not zero", i + 1);
 		return -1;
 	}
 	return 0;
@@ -534,7 +521,7 @@ __attribute__((unused)) static int check_records(const struct dlg_db *db, char *
 		uint32_t k = get32(db->keyrefs + (size_t)i * DB_KEYREF_SIZE);
 
 		if (k >= db->n_keys) {
-			set_err(err, errlen, "key reference %u: key %u out of range of %u keys",
+			dlg_seterr(err, errlen, "key reference %u: key %u out of range of %u keys",
 				i + 1, k, db->n_keys);
 			return -1;
 		}
@@ -622,14 +609,14 @@ static int check_tables(struct dlg_db *db, const unsigned char *h, size_t len,
 	for (int i = 0; i < T_N; i++) {
 		for (int j = i + 1; j < T_N; j++) {
 			if (overlap(off[i], end[i], off[j], end[j])) {
-				set_err(err, errlen, "tables overlap: %s and %s", TABLES[i].name,
+				dlg_seterr(err, errlen, "tables overlap: %s and %s", TABLES[i].name,
 					TABLES[j].name);
 				return -1;
 			}
 		}
 	}
 	if (count[T_STRINGS] == 0 || h[end[T_STRINGS] - 1] != '\0') {
-		set_err(err, errlen, "string pool is not NUL-terminated");
+		dlg_seterr(err, errlen, "string pool is not NUL-terminated");
 		return -1;
 	}
 	/* The writer lays the tables end to end; anything else means a count or
@@ -671,7 +658,7 @@ int dlg_db_open_mem(struct dlg_db *db, const void *buf, size_t len, char *err, s
 	memset(db, 0, sizeof *db);
 	memset(&tmp, 0, sizeof tmp);
 	if (!buf) {
-		set_err(err, errlen, "no data");
+		dlg_seterr(err, errlen, "no data");
 		return -1;
 	}
 	if (check_header(h, len, err, errlen) || check_tables(&tmp, h, len, err, errlen) ||
@@ -694,31 +681,31 @@ int dlg_db_open_file(struct dlg_db *db, const char *path, struct stat *st_out,
 	memset(db, 0, sizeof *db);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
-		set_err(err, errlen, "%s: %s", path, errstr(errno));
+		dlg_seterr(err, errlen, "%s: %s", path, errstr(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) != 0) {
-		set_err(err, errlen, "%s: fstat: %s", path, errstr(errno));
+		dlg_seterr(err, errlen, "%s: fstat: %s", path, errstr(errno));
 		goto end;
 	}
 	if (st_out)
 		*st_out = st;
 	if (!S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "%s: not a regular file", path);
+		dlg_seterr(err, errlen, "%s: not a regular file", path);
 		goto end;
 	}
 	if (st.st_size <= 0 || (uint64_t)st.st_size > DB_MAX_SIZE) {
-		set_err(err, errlen, "%s: size %lld out of range (1 byte to 1 GiB)", path,
+		dlg_seterr(err, errlen, "%s: size %lld out of range (1 byte to 1 GiB)", path,
 			(long long)st.st_size);
 		goto end;
 	}
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED) {
-		set_err(err, errlen, "%s: mmap: %s", path, errstr(errno));
+		dlg_seterr(err, errlen, "%s: mmap: %s", path, errstr(errno));
 		goto end;
 	}
 	if (dlg_db_open_mem(db, map, (size_t)st.st_size, why, sizeof why) != 0) {
-		set_err(err, errlen, "%s: %s", path, why);
+		dlg_seterr(err, errlen, "%s: %s", path, why);
 		munmap(map, (size_t)st.st_size);
 		goto end;
 	}
@@ -1167,7 +1154,7 @@ static int subject_hash(struct dlg_subject *s, char *err, size_t errlen)
 	if (s->have_sha256)
 		return 0;
 	if (s->fd < 0) {
-		set_err(err, errlen, "no file descriptor");
+		dlg_seterr(err, errlen, "no file descriptor");
 		return -1;
 	}
 	if (dlg_sha256_fd(s->fd, s->sha256, err, errlen) != 0)
@@ -1780,7 +1767,7 @@ static int check_abs(const char *s, size_t i, unsigned line, const char *what,
 		     char *err, size_t errlen)
 {
 	if (s && s[0] != '/') {
-		set_err(err, errlen, "rule %zu (line %u): %s '%s' is not absolute", i + 1, line,
+		dlg_seterr(err, errlen, "rule %zu (line %u): %s '%s' is not absolute", i + 1, line,
 			what, s);
 		return -1;
 	}
@@ -1796,19 +1783,19 @@ static int check_manifest_model(const struct dlg_manifest *m, size_t i, unsigned
 				size_t n_keys, char *err, size_t errlen)
 {
 	if (!m->path || m->path[0] != '/') {
-		set_err(err, errlen, "rule %zu (line %u): manifest path missing or not absolute",
+		dlg_seterr(err, errlen, "rule %zu (line %u): manifest path missing or not absolute",
 			i + 1, line);
 		return -1;
 	}
 	if (m->key >= n_keys || !m->sig || m->sig_len == 0 || m->sig_len > DLG_SIG_MAX ||
 	    (m->n_entries > 0 && !m->entries)) {
-		set_err(err, errlen, "rule %zu (line %u): manifest signer, signature or entries "
+		dlg_seterr(err, errlen, "rule %zu (line %u): manifest signer, signature or entries "
 			"missing", i + 1, line);
 		return -1;
 	}
 	for (size_t j = 0; j < m->n_entries; j++) {
 		if (!m->entries[j].path || m->entries[j].path[0] != '/') {
-			set_err(err, errlen, "rule %zu (line %u): manifest entry %zu is not absolute",
+			dlg_seterr(err, errlen, "rule %zu (line %u): manifest entry %zu is not absolute",
 				i + 1, line, j + 1);
 			return -1;
 		}
@@ -1820,12 +1807,12 @@ static int check_policy_sig(const struct dlg_rule *r, size_t i, size_t n_keys, c
 			    size_t errlen)
 {
 	if (r->n_signed_by > 0 && !r->signed_by) {
-		set_err(err, errlen, "rule %zu (line %u): signed_by list missing", i + 1, r->line);
+		dlg_seterr(err, errlen, "rule %zu (line %u): signed_by list missing", i + 1, r->line);
 		return -1;
 	}
 	for (size_t j = 0; j < r->n_signed_by; j++) {
 		if (r->signed_by[j] >= n_keys) {
-			set_err(err, errlen, "rule %zu (line %u): signed_by names key %zu of %zu",
+			dlg_seterr(err, errlen, "rule %zu (line %u): signed_by names key %zu of %zu",
 				i + 1, r->line, r->signed_by[j] + 1, n_keys);
 			return -1;
 		}
@@ -1833,7 +1820,7 @@ static int check_policy_sig(const struct dlg_rule *r, size_t i, size_t n_keys, c
 	if (!r->manifest)
 		return 0;
 	if (r->n_signed_by == 0 || r->path || r->n_sha256 > 0) {
-		set_err(err, errlen, "rule %zu (line %u): a manifest rule needs signed_by and "
+		dlg_seterr(err, errlen, "rule %zu (line %u): a manifest rule needs signed_by and "
 			"takes no path or sha256", i + 1, r->line);
 		return -1;
 	}
@@ -1846,26 +1833,26 @@ static int check_policy_rule(const struct dlg_rule *r, size_t i, size_t n_keys, 
 	size_t dl;
 
 	if (!action_ok((uint32_t)r->action)) {
-		set_err(err, errlen, "rule %zu (line %u): bad action %d", i + 1, r->line,
+		dlg_seterr(err, errlen, "rule %zu (line %u): bad action %d", i + 1, r->line,
 			(int)r->action);
 		return -1;
 	}
 	if (!r->path && !r->dir && !r->exe && r->n_sha256 == 0 && r->n_signed_by == 0 &&
 	    !r->manifest && r->risk == 0 && r->n_owners == 0 && r->n_fs == 0 && r->recent == 0) {
-		set_err(err, errlen, "rule %zu (line %u): no condition", i + 1, r->line);
+		dlg_seterr(err, errlen, "rule %zu (line %u): no condition", i + 1, r->line);
 		return -1;
 	}
 	if (r->risk & ~(uint32_t)DLG_RISK_KNOWN) {
-		set_err(err, errlen, "rule %zu (line %u): bad risk flags 0x%x", i + 1, r->line,
+		dlg_seterr(err, errlen, "rule %zu (line %u): bad risk flags 0x%x", i + 1, r->line,
 			r->risk);
 		return -1;
 	}
 	if ((r->n_owners > 0 && !r->owners) || (r->n_fs > 0 && !r->fs)) {
-		set_err(err, errlen, "rule %zu (line %u): owner or fs list missing", i + 1, r->line);
+		dlg_seterr(err, errlen, "rule %zu (line %u): owner or fs list missing", i + 1, r->line);
 		return -1;
 	}
 	if (r->n_sha256 > 0 && !r->sha256) {
-		set_err(err, errlen, "rule %zu (line %u): digest list missing", i + 1, r->line);
+		dlg_seterr(err, errlen, "rule %zu (line %u): digest list missing", i + 1, r->line);
 		return -1;
 	}
 	if (check_abs(r->path, i, r->line, "path", err, errlen) ||
@@ -1874,7 +1861,7 @@ static int check_policy_rule(const struct dlg_rule *r, size_t i, size_t n_keys, 
 		return -1;
 	dl = r->dir ? strlen(r->dir) : 0;
 	if (dl > 1 && r->dir[dl - 1] == '/') {
-		set_err(err, errlen, "rule %zu (line %u): dir '%s' ends with '/'", i + 1, r->line,
+		dlg_seterr(err, errlen, "rule %zu (line %u): dir '%s' ends with '/'", i + 1, r->line,
 			r->dir);
 		return -1;
 	}
@@ -1884,16 +1871,16 @@ static int check_policy_rule(const struct dlg_rule *r, size_t i, size_t n_keys, 
 static int check_policy_key(const struct dlg_key *k, size_t i, char *err, size_t errlen)
 {
 	if (!k->name || !k->name[0] || strlen(k->name) > DLG_KEY_NAME_MAX) {
-		set_err(err, errlen, "key %zu: name missing or longer than %d", i + 1,
+		dlg_seterr(err, errlen, "key %zu: name missing or longer than %d", i + 1,
 			DLG_KEY_NAME_MAX);
 		return -1;
 	}
 	if (!key_type_ok((uint32_t)k->type)) {
-		set_err(err, errlen, "key %zu (%s): bad key type %d", i + 1, k->name, (int)k->type);
+		dlg_seterr(err, errlen, "key %zu (%s): bad key type %d", i + 1, k->name, (int)k->type);
 		return -1;
 	}
 	if (!k->der || k->der_len == 0 || k->der_len > DLG_KEY_DER_MAX) {
-		set_err(err, errlen, "key %zu (%s): DER missing or longer than %d", i + 1, k->name,
+		dlg_seterr(err, errlen, "key %zu (%s): DER missing or longer than %d", i + 1, k->name,
 			DLG_KEY_DER_MAX);
 		return -1;
 	}
@@ -1905,7 +1892,7 @@ static int count_add(size_t *total, size_t n, size_t size, const char *what, cha
 		     size_t errlen)
 {
 	if (n > DB_MAX_SIZE / size || *total > DB_MAX_SIZE / size - n) {
-		set_err(err, errlen, "too many %s", what);
+		dlg_seterr(err, errlen, "too many %s", what);
 		return -1;
 	}
 	*total += n;
@@ -1918,28 +1905,28 @@ static int check_policy(const struct dlg_policy *p, struct counts *c, char *err,
 	memset(c, 0, sizeof *c);
 	if (!mode_ok((uint32_t)p->mode) || !action_ok((uint32_t)p->default_action) ||
 	    (p->startup != DLG_STARTUP_LOG && p->startup != DLG_STARTUP_KILL)) {
-		set_err(err, errlen, "bad mode, default action or startup");
+		dlg_seterr(err, errlen, "bad mode, default action or startup");
 		return -1;
 	}
 	if (p->env_strip & ~(uint32_t)DLG_ENV_KNOWN) {
-		set_err(err, errlen, "unknown environment variables 0x%x in env.strip",
+		dlg_seterr(err, errlen, "unknown environment variables 0x%x in env.strip",
 			p->env_strip);
 		return -1;
 	}
 	if (p->log_file && p->log_file[0] != '/') {
-		set_err(err, errlen, "log file '%s' is not absolute", p->log_file);
+		dlg_seterr(err, errlen, "log file '%s' is not absolute", p->log_file);
 		return -1;
 	}
 	if (p->sig_dir && p->sig_dir[0] != '/') {
-		set_err(err, errlen, "signature dir '%s' is not absolute", p->sig_dir);
+		dlg_seterr(err, errlen, "signature dir '%s' is not absolute", p->sig_dir);
 		return -1;
 	}
 	if ((p->n_rules > 0 && !p->rules) || (p->n_keys > 0 && !p->keys)) {
-		set_err(err, errlen, "rule or key list missing");
+		dlg_seterr(err, errlen, "rule or key list missing");
 		return -1;
 	}
 	if (p->n_rules > DB_MAX_SIZE / DB_RULE_SIZE || p->n_keys > DB_MAX_SIZE / DB_KEY_SIZE) {
-		set_err(err, errlen, "too many rules (%zu) or keys (%zu)", p->n_rules, p->n_keys);
+		dlg_seterr(err, errlen, "too many rules (%zu) or keys (%zu)", p->n_rules, p->n_keys);
 		return -1;
 	}
 	for (size_t i = 0; i < p->n_keys; i++) {
@@ -1992,13 +1979,13 @@ static int build_pool(struct pending *pd, size_t n, char **pool, size_t *pool_le
 			continue;
 		len += strlen(pd[i].s) + 1;
 		if (len > DB_MAX_SIZE) {
-			set_err(err, errlen, "strings too large");
+			dlg_seterr(err, errlen, "strings too large");
 			return -1;
 		}
 	}
 	buf = malloc(len ? len : 1);
 	if (!buf) {
-		set_err(err, errlen, "out of memory");
+		dlg_seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	len = 0;
@@ -2401,7 +2388,7 @@ int dlg_db_build(const struct dlg_policy *p, unsigned char **out, size_t *out_le
 	if (check_policy(p, &c, err, errlen))
 		return -1;
 	if (plan_alloc(&pl, p, &c) != 0 || !(blob = malloc(c.blob + 4))) {
-		set_err(err, errlen, "out of memory");
+		dlg_seterr(err, errlen, "out of memory");
 		goto end;
 	}
 	plan_slices(&pl, p);
@@ -2416,12 +2403,12 @@ int dlg_db_build(const struct dlg_policy *p, unsigned char **out, size_t *out_le
 	       pl.n_values * DB_VALUE_SIZE + pl.n_manifests * DB_MANIFEST_SIZE + pl.n_entries * DB_ENTRY_SIZE + blob_len +
 	       ((pool_len + 3) & ~(size_t)3);
 	if (room > DB_MAX_SIZE) {
-		set_err(err, errlen, "compiled policy would exceed 1 GiB");
+		dlg_seterr(err, errlen, "compiled policy would exceed 1 GiB");
 		goto end;
 	}
 	buf = calloc(1, room);
 	if (!buf) {
-		set_err(err, errlen, "out of memory");
+		dlg_seterr(err, errlen, "out of memory");
 		goto end;
 	}
 	at = put_tables(buf, &pl, p);
@@ -2500,40 +2487,40 @@ int dlg_db_write_file(const struct dlg_policy *p, const char *out_path, char *er
 	int fd = -1, ret = -1, n;
 
 	if (split_path(out_path, dir, sizeof dir, &base) != 0) {
-		set_err(err, errlen, "%s: bad output path", out_path);
+		dlg_seterr(err, errlen, "%s: bad output path", out_path);
 		return -1;
 	}
 	n = snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, base);
 	if (n < 0 || (size_t)n >= sizeof tmp) {
-		set_err(err, errlen, "%s: path too long", out_path);
+		dlg_seterr(err, errlen, "%s: path too long", out_path);
 		return -1;
 	}
 	if (dlg_db_build(p, &buf, &len, err, errlen) != 0)
 		return -1;
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		set_err(err, errlen, "%s: cannot create temporary file: %s", out_path,
+		dlg_seterr(err, errlen, "%s: cannot create temporary file: %s", out_path,
 			errstr(errno));
 		goto end;
 	}
 	created = true;
 	if (fchmod(fd, 0644) != 0 || write_all(fd, buf, len) != 0 || fsync(fd) != 0) {
-		set_err(err, errlen, "%s: %s", tmp, errstr(errno));
+		dlg_seterr(err, errlen, "%s: %s", tmp, errstr(errno));
 		goto end;
 	}
 	n = close(fd);
 	fd = -1;
 	if (n != 0) {
-		set_err(err, errlen, "%s: close: %s", tmp, errstr(errno));
+		dlg_seterr(err, errlen, "%s: close: %s", tmp, errstr(errno));
 		goto end;
 	}
 	if (rename(tmp, out_path) != 0) {
-		set_err(err, errlen, "rename %s to %s: %s", tmp, out_path, errstr(errno));
+		dlg_seterr(err, errlen, "rename %s to %s: %s", tmp, out_path, errstr(errno));
 		goto end;
 	}
 	created = false;        /* renamed: the name is the target's now */
 	if (sync_dir(dir) != 0) {
-		set_err(err, errlen, "%s: fsync directory: %s", dir, errstr(errno));
+		dlg_seterr(err, errlen, "%s: fsync directory: %s", dir, errstr(errno));
 		goto end;
 	}
 	ret = 0;

@@ -35,21 +35,6 @@ static const char *const system_dirs[] = {
 };
 #define N_SYSTEM_DIRS (sizeof system_dirs / sizeof system_dirs[0])
 
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	/* A truncated message is still a message. */
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Locale-free error text (errstr.h); buf is kept for the callers' shape. */
 static const char *errstr(int e, char *buf, size_t len)
 {
@@ -871,12 +856,12 @@ static enum try_rc verify_fd(struct search *s, int fd, struct stat *st)
 	unsigned char cls = 0;
 
 	if (fstat(fd, st) != 0) {
-		seterr(s->err, s->errlen, "%s: cannot stat: %s", s->out->path,
+		dlg_seterr(s->err, s->errlen, "%s: cannot stat: %s", s->out->path,
 		       errstr(errno, eb, sizeof eb));
 		return TRY_BAD;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		seterr(s->err, s->errlen, "%s: %s", s->out->path, file_kind(st->st_mode));
+		dlg_seterr(s->err, s->errlen, "%s: %s", s->out->path, file_kind(st->st_mode));
 		return TRY_BAD;
 	}
 	switch (dlg_elf_check_header(fd, why, sizeof why)) {
@@ -889,10 +874,10 @@ static enum try_rc verify_fd(struct search *s, int fd, struct stat *st)
 			s->other_class = true;
 		s->skipped++;
 		s->last_errno = ENOENT;
-		seterr(s->err, s->errlen, "%s: %s", s->out->path, why);
+		dlg_seterr(s->err, s->errlen, "%s: %s", s->out->path, why);
 		return TRY_MISS;
 	default:
-		seterr(s->err, s->errlen, "%s: %s", s->out->path, why);
+		dlg_seterr(s->err, s->errlen, "%s: %s", s->out->path, why);
 		return TRY_BAD;
 	}
 }
@@ -1127,7 +1112,7 @@ static enum dlg_resolve_rc resolve_slash(struct search *s)
 		int e = errno;
 
 		s->out->path[0] = '\0';
-		seterr(s->err, s->errlen, "cannot open shared object file: %s%s",
+		dlg_seterr(s->err, s->errlen, "cannot open shared object file: %s%s",
 		       errstr(e, eb, sizeof eb),
 		       e == ENOENT ? " (dynamic string token not expandable here)" : "");
 		return DLG_RESOLVE_NOT_FOUND;
@@ -1137,7 +1122,7 @@ static enum dlg_resolve_rc resolve_slash(struct search *s)
 		return DLG_RESOLVE_FOUND;
 	if (rc == TRY_BAD || s->skipped)
 		return DLG_RESOLVE_BAD;  /* an explicit path is not skipped: it fails */
-	seterr(s->err, s->errlen, "cannot open shared object file: %s",
+	dlg_seterr(s->err, s->errlen, "cannot open shared object file: %s",
 	       errstr(s->last_errno, eb, sizeof eb));
 	return DLG_RESOLVE_NOT_FOUND;
 }
@@ -1162,13 +1147,13 @@ enum dlg_resolve_rc dlg_resolve(const struct dlg_search_ctx *ctx, const char *na
 		/* dlopen(NULL) and dlopen("") name the main program, which
 		 * _dl_map_object finds among the loaded objects (its l_name
 		 * is ""): there is no file to search for. */
-		seterr(err, errlen, "empty name: the main program, already loaded");
+		dlg_seterr(err, errlen, "empty name: the main program, already loaded");
 		rc = DLG_RESOLVE_NOT_FOUND;
 		goto done;
 	}
 	s.namelen = strlen(name);
 	if (s.namelen >= sizeof out->path) {
-		seterr(err, errlen, "cannot open shared object file: %s",
+		dlg_seterr(err, errlen, "cannot open shared object file: %s",
 		       errstr(ENAMETOOLONG, eb, sizeof eb));
 		rc = DLG_RESOLVE_NOT_FOUND;
 		goto done;
@@ -1185,9 +1170,9 @@ enum dlg_resolve_rc dlg_resolve(const struct dlg_search_ctx *ctx, const char *na
 	} else {
 		out->path[0] = '\0';
 		if (s.other_class)
-			seterr(err, errlen, "wrong ELF class: ELFCLASS32");
+			dlg_seterr(err, errlen, "wrong ELF class: ELFCLASS32");
 		else
-			seterr(err, errlen, "cannot open shared object file: %s",
+			dlg_seterr(err, errlen, "cannot open shared object file: %s",
 			       errstr(s.last_errno, eb, sizeof eb));
 		rc = DLG_RESOLVE_NOT_FOUND;
 	}

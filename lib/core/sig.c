@@ -22,20 +22,6 @@
 #define ED25519_SIG_LEN 64
 #define RSA_MIN_BITS 2048
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static const char *kind_of(mode_t mode)
 {
 	if (S_ISFIFO(mode))
@@ -59,11 +45,11 @@ static int read_at(int fd, unsigned char *buf, size_t n, off_t off, char *err, s
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			set_err(err, errlen, "read failed: %s", dlg_strerror(errno));
+			dlg_seterr(err, errlen, "read failed: %s", dlg_strerror(errno));
 			return -1;
 		}
 		if (r == 0) {
-			set_err(err, errlen, "file changed while being verified");
+			dlg_seterr(err, errlen, "file changed while being verified");
 			return -1;
 		}
 		got += (size_t)r;
@@ -80,15 +66,15 @@ static int read_sig_fd(int fd, const char *path, unsigned char *buf, size_t limi
 	ssize_t r;
 
 	if (fstat(fd, &st) != 0) {
-		set_err(err, errlen, "cannot stat signature file %s: %s", path, dlg_strerror(errno));
+		dlg_seterr(err, errlen, "cannot stat signature file %s: %s", path, dlg_strerror(errno));
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "signature file is %s", kind_of(st.st_mode));
+		dlg_seterr(err, errlen, "signature file is %s", kind_of(st.st_mode));
 		return -1;
 	}
 	if (st.st_size > (off_t)limit) {
-		set_err(err, errlen, "signature file too large (%lld bytes, at most %zu)",
+		dlg_seterr(err, errlen, "signature file too large (%lld bytes, at most %zu)",
 			(long long)st.st_size, limit);
 		return -1;
 	}
@@ -98,7 +84,7 @@ static int read_sig_fd(int fd, const char *path, unsigned char *buf, size_t limi
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			set_err(err, errlen, "cannot read signature file: %s", dlg_strerror(errno));
+			dlg_seterr(err, errlen, "cannot read signature file: %s", dlg_strerror(errno));
 			return -1;
 		}
 		if (r == 0)
@@ -106,11 +92,11 @@ static int read_sig_fd(int fd, const char *path, unsigned char *buf, size_t limi
 		n += (size_t)r;
 	}
 	if (n == limit && pread(fd, &extra, 1, (off_t)n) > 0) {
-		set_err(err, errlen, "signature file too large (grew beyond %zu bytes)", limit);
+		dlg_seterr(err, errlen, "signature file too large (grew beyond %zu bytes)", limit);
 		return -1;
 	}
 	if (n == 0) {
-		set_err(err, errlen, "signature file is empty");
+		dlg_seterr(err, errlen, "signature file is empty");
 		return -1;
 	}
 	*len = n;
@@ -124,15 +110,15 @@ int dlg_sig_read_file(const char *path, unsigned char *buf, size_t cap, size_t *
 	int saved = errno, fd = -1, rc = -1;
 
 	if (!path || !*path || !buf || !len || !limit) {
-		set_err(err, errlen, "no signature file name or buffer");
+		dlg_seterr(err, errlen, "no signature file name or buffer");
 		goto end;
 	}
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
-			set_err(err, errlen, DLG_SIG_REASON_MISSING);
+			dlg_seterr(err, errlen, DLG_SIG_REASON_MISSING);
 		else
-			set_err(err, errlen, "cannot open signature file: %s", dlg_strerror(errno));
+			dlg_seterr(err, errlen, "cannot open signature file: %s", dlg_strerror(errno));
 		goto end;
 	}
 	rc = read_sig_fd(fd, path, buf, limit, len, err, errlen);
@@ -165,10 +151,10 @@ static int key_matches(const struct dlg_crypto *c, void *pkey, enum dlg_key_type
 			return 0;
 		break;
 	default:
-		set_err(err, errlen, "unknown key type %d", (int)type);
+		dlg_seterr(err, errlen, "unknown key type %d", (int)type);
 		return -1;
 	}
-	set_err(err, errlen, "public key does not match its declared type");
+	dlg_seterr(err, errlen, "public key does not match its declared type");
 	return -1;
 }
 
@@ -180,16 +166,16 @@ static void *load_key(const struct dlg_crypto *c, const unsigned char *der, size
 	void *pkey;
 
 	if (!der || len == 0 || len > DLG_KEY_DER_MAX) {
-		set_err(err, errlen, "malformed public key (%zu bytes)", der ? len : 0);
+		dlg_seterr(err, errlen, "malformed public key (%zu bytes)", der ? len : 0);
 		return NULL;
 	}
 	pkey = c->d2i_pubkey(NULL, &p, (long)len, c->libctx, NULL);
 	if (!pkey) {
-		set_err(err, errlen, "malformed public key");
+		dlg_seterr(err, errlen, "malformed public key");
 		return NULL;
 	}
 	if (p != der + len) {
-		set_err(err, errlen, "malformed public key (trailing bytes)");
+		dlg_seterr(err, errlen, "malformed public key (trailing bytes)");
 		c->pkey_free(pkey);
 		return NULL;
 	}
@@ -208,22 +194,22 @@ static int sig_plausible(const struct dlg_crypto *c, void *pkey, enum dlg_key_ty
 	size_t rsa_len;
 
 	if (!sig || sig_len == 0) {
-		set_err(err, errlen, "empty signature");
+		dlg_seterr(err, errlen, "empty signature");
 		return -1;
 	}
 	if (sig_len > DLG_SIG_MAX) {
-		set_err(err, errlen, "signature too large (%zu bytes)", sig_len);
+		dlg_seterr(err, errlen, "signature too large (%zu bytes)", sig_len);
 		return -1;
 	}
 	if (type == DLG_KEY_ED25519 && sig_len != ED25519_SIG_LEN) {
-		set_err(err, errlen, "malformed Ed25519 signature (%zu bytes, not %d)", sig_len,
+		dlg_seterr(err, errlen, "malformed Ed25519 signature (%zu bytes, not %d)", sig_len,
 			ED25519_SIG_LEN);
 		return -1;
 	}
 	if (type == DLG_KEY_RSA || type == DLG_KEY_RSA_PSS) {
 		rsa_len = ((size_t)c->pkey_bits(pkey) + 7) / 8;
 		if (sig_len != rsa_len) {
-			set_err(err, errlen, "malformed RSA signature (%zu bytes, not %zu)",
+			dlg_seterr(err, errlen, "malformed RSA signature (%zu bytes, not %zu)",
 				sig_len, rsa_len);
 			return -1;
 		}
@@ -241,13 +227,13 @@ static enum dlg_sig_result verify_ed25519(const struct dlg_crypto *c, void *pkey
 	void *ctx = c->md_ctx_new();
 
 	if (!ctx || c->digest_verify_init(ctx, NULL, NULL, c->libctx, NULL, pkey, NULL) != 1) {
-		set_err(err, errlen, "libcrypto: cannot start Ed25519 verification");
+		dlg_seterr(err, errlen, "libcrypto: cannot start Ed25519 verification");
 		goto end;
 	}
 	if (c->digest_verify(ctx, sig, sig_len, len ? data : nothing, len) == 1) {
 		res = DLG_SIG_VALID;
 	} else {
-		set_err(err, errlen, "signature does not match");
+		dlg_seterr(err, errlen, "signature does not match");
 		res = DLG_SIG_INVALID;
 	}
 end:
@@ -269,7 +255,7 @@ static enum dlg_sig_result verify_padded(const struct dlg_crypto *c, void *pkey,
 	if (!pctx || c->verify_init(pctx) != 1 ||
 	    c->set_signature_md(pctx, c->sha256_md) != 1 ||
 	    (padding && c->set_rsa_padding(pctx, padding) != 1)) {
-		set_err(err, errlen, "libcrypto: cannot start signature verification");
+		dlg_seterr(err, errlen, "libcrypto: cannot start signature verification");
 		goto end;
 	}
 	/* Any salt length the signer chose. An RSA-PSS key restricted by its
@@ -281,7 +267,7 @@ static enum dlg_sig_result verify_padded(const struct dlg_crypto *c, void *pkey,
 		res = DLG_SIG_VALID;
 	} else {
 		/* 0: no match; < 0: the signature did not even parse */
-		set_err(err, errlen, rc == 0 ? "signature does not match" : "malformed signature");
+		dlg_seterr(err, errlen, rc == 0 ? "signature does not match" : "malformed signature");
 		res = DLG_SIG_INVALID;
 	}
 end:
@@ -323,7 +309,7 @@ static int sha256_mem(const struct dlg_crypto *c, const void *data, size_t len,
 	if (!ctx || c->digest_init(ctx, c->sha256_md, NULL) != 1 ||
 	    (len && c->digest_update(ctx, data, len) != 1) ||
 	    c->digest_final(ctx, out, &outlen) != 1 || outlen != SHA256_LEN) {
-		set_err(err, errlen, "libcrypto: SHA-256 failed");
+		dlg_seterr(err, errlen, "libcrypto: SHA-256 failed");
 		goto end;
 	}
 	rc = 0;
@@ -343,12 +329,12 @@ static int sha256_fd(const struct dlg_crypto *c, int fd, off_t size,
 
 	buf = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED) {
-		set_err(err, errlen, "no memory for verification: %s", dlg_strerror(errno));
+		dlg_seterr(err, errlen, "no memory for verification: %s", dlg_strerror(errno));
 		goto end;
 	}
 	ctx = c->md_ctx_new();
 	if (!ctx || c->digest_init(ctx, c->sha256_md, NULL) != 1) {
-		set_err(err, errlen, "libcrypto: cannot start SHA-256");
+		dlg_seterr(err, errlen, "libcrypto: cannot start SHA-256");
 		goto end;
 	}
 	for (off_t off = 0; off < size;) {
@@ -356,13 +342,13 @@ static int sha256_fd(const struct dlg_crypto *c, int fd, off_t size,
 		if (read_at(fd, buf, want, off, err, errlen) != 0)
 			goto end;
 		if (c->digest_update(ctx, buf, want) != 1) {
-			set_err(err, errlen, "libcrypto: SHA-256 update failed");
+			dlg_seterr(err, errlen, "libcrypto: SHA-256 update failed");
 			goto end;
 		}
 		off += (off_t)want;
 	}
 	if (c->digest_final(ctx, out, &outlen) != 1 || outlen != SHA256_LEN) {
-		set_err(err, errlen, "libcrypto: SHA-256 final failed");
+		dlg_seterr(err, errlen, "libcrypto: SHA-256 final failed");
 		goto end;
 	}
 	rc = 0;
@@ -387,7 +373,7 @@ static int unchanged(int fd, const struct stat *before, char *err, size_t errlen
 	struct stat after;
 
 	if (fstat(fd, &after) != 0 || !same_file_state(before, &after)) {
-		set_err(err, errlen, "file changed while being verified");
+		dlg_seterr(err, errlen, "file changed while being verified");
 		return -1;
 	}
 	return 0;
@@ -403,13 +389,13 @@ static enum dlg_sig_result verify_fd_ed25519(const struct dlg_crypto *c, void *p
 	unsigned char *buf;
 
 	if (st->st_size > DLG_SIG_FILE_MAX) {
-		set_err(err, errlen, "file too large for an Ed25519 signature (%lld bytes, at most %ld)",
+		dlg_seterr(err, errlen, "file too large for an Ed25519 signature (%lld bytes, at most %ld)",
 			(long long)st->st_size, DLG_SIG_FILE_MAX);
 		return DLG_SIG_ERROR;
 	}
 	buf = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED) {
-		set_err(err, errlen, "no memory for verification: %s", dlg_strerror(errno));
+		dlg_seterr(err, errlen, "no memory for verification: %s", dlg_strerror(errno));
 		return DLG_SIG_ERROR;
 	}
 	if (read_at(fd, buf, size, 0, err, errlen) != 0 || unchanged(fd, st, err, errlen) != 0)
@@ -444,11 +430,11 @@ enum dlg_sig_result dlg_sig_verify_fd(int fd, const unsigned char *sig, size_t s
 	int saved = errno, marked = 0;
 
 	if (fd < 0 || fstat(fd, &st) != 0) {
-		set_err(err, errlen, "no file to verify");
+		dlg_seterr(err, errlen, "no file to verify");
 		goto end;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "not a regular file");
+		dlg_seterr(err, errlen, "not a regular file");
 		goto end;
 	}
 	c = dlg_crypto_get(err, errlen);
@@ -489,7 +475,7 @@ enum dlg_sig_result dlg_sig_verify_mem(const void *data, size_t len, const unsig
 	int saved = errno, marked = 0;
 
 	if (!data && len) {
-		set_err(err, errlen, "no data to verify");
+		dlg_seterr(err, errlen, "no data to verify");
 		goto end;
 	}
 	c = dlg_crypto_get(err, errlen);

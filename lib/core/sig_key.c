@@ -1,4 +1,5 @@
 #include "sig_key.h"
+#include "errstr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,20 +34,6 @@ _Static_assert(DLG_RSA_PSS_SALTLEN_AUTO == RSA_PSS_SALTLEN_AUTO, "RSA_PSS_SALTLE
 /* Bigger keys buy nothing and make every verification in every process slow. */
 #define RSA_MAX_BITS 8192
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static const char *ossl_reason(void)
 {
 	const char *r = ERR_reason_error_string(ERR_peek_last_error());
@@ -63,21 +50,21 @@ int dlg_key_read_file(const char *path, char **text, size_t *len, char *err, siz
 
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		set_err(err, errlen, "cannot open key file: %s", strerror(errno));
+		dlg_seterr(err, errlen, "cannot open key file: %s", strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "key file is not a regular file");
+		dlg_seterr(err, errlen, "key file is not a regular file");
 		goto end;
 	}
 	if (st.st_size > KEY_FILE_MAX) {
-		set_err(err, errlen, "key file too large (%lld bytes, at most %d)",
+		dlg_seterr(err, errlen, "key file too large (%lld bytes, at most %d)",
 			(long long)st.st_size, KEY_FILE_MAX);
 		goto end;
 	}
 	buf = malloc(KEY_FILE_MAX + 1);
 	if (!buf) {
-		set_err(err, errlen, "out of memory");
+		dlg_seterr(err, errlen, "out of memory");
 		goto end;
 	}
 	while (n < KEY_FILE_MAX) {
@@ -85,7 +72,7 @@ int dlg_key_read_file(const char *path, char **text, size_t *len, char *err, siz
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			set_err(err, errlen, "cannot read key file: %s", strerror(errno));
+			dlg_seterr(err, errlen, "cannot read key file: %s", strerror(errno));
 			goto end;
 		}
 		if (r == 0)
@@ -93,7 +80,7 @@ int dlg_key_read_file(const char *path, char **text, size_t *len, char *err, siz
 		n += (size_t)r;
 	}
 	if (n == 0) {
-		set_err(err, errlen, "key file is empty");
+		dlg_seterr(err, errlen, "key file is empty");
 		goto end;
 	}
 	buf[n] = '\0';
@@ -126,35 +113,35 @@ static int pem_is_one_public_key(const char *s, size_t len, char *err, size_t er
 	size_t blocks = count(s, len, "-----BEGIN ");
 
 	if (count(s, len, "PRIVATE KEY-----")) {
-		set_err(err, errlen, "this is a private key: give the public key; private keys "
+		dlg_seterr(err, errlen, "this is a private key: give the public key; private keys "
 				     "never need to be on the enforcing machine");
 		return -1;
 	}
 	if (blocks == 0 && len > 4 && memcmp(s, "ssh-", 4) == 0) {
-		set_err(err, errlen, "this is an OpenSSH public key: convert it with "
+		dlg_seterr(err, errlen, "this is an OpenSSH public key: convert it with "
 				     "ssh-keygen -e -m PKCS8 -f KEY.pub");
 		return -1;
 	}
 	if (blocks == 0) {
-		set_err(err, errlen, "not a PEM file (expected -----BEGIN PUBLIC KEY-----)");
+		dlg_seterr(err, errlen, "not a PEM file (expected -----BEGIN PUBLIC KEY-----)");
 		return -1;
 	}
 	if (count(s, len, "-----BEGIN CERTIFICATE-----")) {
-		set_err(err, errlen, "this is a certificate: extract its public key with "
+		dlg_seterr(err, errlen, "this is a certificate: extract its public key with "
 				     "openssl x509 -pubkey -noout -in CERT");
 		return -1;
 	}
 	if (count(s, len, "-----BEGIN RSA PUBLIC KEY-----")) {
-		set_err(err, errlen, "this is a PKCS#1 RSA PUBLIC KEY: convert it with "
+		dlg_seterr(err, errlen, "this is a PKCS#1 RSA PUBLIC KEY: convert it with "
 				     "openssl rsa -RSAPublicKey_in -pubout -in KEY");
 		return -1;
 	}
 	if (blocks > 1) {
-		set_err(err, errlen, "%zu PEM blocks: give exactly one public key", blocks);
+		dlg_seterr(err, errlen, "%zu PEM blocks: give exactly one public key", blocks);
 		return -1;
 	}
 	if (!count(s, len, "-----BEGIN PUBLIC KEY-----")) {
-		set_err(err, errlen, "not a PEM public key (expected -----BEGIN PUBLIC KEY-----)");
+		dlg_seterr(err, errlen, "not a PEM public key (expected -----BEGIN PUBLIC KEY-----)");
 		return -1;
 	}
 	return 0;
@@ -166,7 +153,7 @@ static int check_ec(EVP_PKEY *pkey, enum dlg_key_type *type, char *err, size_t e
 	int nid;
 
 	if (EVP_PKEY_get_group_name(pkey, curve, sizeof curve, NULL) != 1) {
-		set_err(err, errlen, "EC key without a named curve is not supported "
+		dlg_seterr(err, errlen, "EC key without a named curve is not supported "
 				     "(use P-256 or P-384)");
 		return -1;
 	}
@@ -179,7 +166,7 @@ static int check_ec(EVP_PKEY *pkey, enum dlg_key_type *type, char *err, size_t e
 		*type = DLG_KEY_ECDSA_P384;
 		return 0;
 	}
-	set_err(err, errlen, "EC curve %s is not supported (use P-256 or P-384)", curve);
+	dlg_seterr(err, errlen, "EC curve %s is not supported (use P-256 or P-384)", curve);
 	return -1;
 }
 
@@ -199,17 +186,17 @@ static int check_rsa(EVP_PKEY *pkey, int id, enum dlg_key_type *type, char *err,
 	int bits = EVP_PKEY_get_bits(pkey);
 
 	if (bits < RSA_MIN_BITS) {
-		set_err(err, errlen, "RSA key of %d bits is too weak (minimum %d)", bits,
+		dlg_seterr(err, errlen, "RSA key of %d bits is too weak (minimum %d)", bits,
 			RSA_MIN_BITS);
 		return -1;
 	}
 	if (bits > RSA_MAX_BITS) {
-		set_err(err, errlen, "RSA key of %d bits is too large (maximum %d)", bits,
+		dlg_seterr(err, errlen, "RSA key of %d bits is too large (maximum %d)", bits,
 			RSA_MAX_BITS);
 		return -1;
 	}
 	if (id == EVP_PKEY_RSA_PSS && !pss_allows_sha256(pkey)) {
-		set_err(err, errlen, "RSA-PSS key restricted to a digest other than SHA-256");
+		dlg_seterr(err, errlen, "RSA-PSS key restricted to a digest other than SHA-256");
 		return -1;
 	}
 	*type = id == EVP_PKEY_RSA ? DLG_KEY_RSA : DLG_KEY_RSA_PSS;
@@ -234,16 +221,16 @@ int dlg_key_check(EVP_PKEY *pkey, enum dlg_key_type *type, char *err, size_t err
 	case EVP_PKEY_X448:
 	case EVP_PKEY_DH:
 	case EVP_PKEY_DHX:
-		set_err(err, errlen, "%s is a key-agreement key, not a signing key",
+		dlg_seterr(err, errlen, "%s is a key-agreement key, not a signing key",
 			OBJ_nid2sn(id));
 		return -1;
 	case EVP_PKEY_DSA:
-		set_err(err, errlen, "DSA keys are not supported "
+		dlg_seterr(err, errlen, "DSA keys are not supported "
 				     "(use Ed25519, ECDSA P-256/P-384 or RSA >= 2048 bits)");
 		return -1;
 	default:
 		name = EVP_PKEY_get0_type_name(pkey);
-		set_err(err, errlen, "%s keys are not supported "
+		dlg_seterr(err, errlen, "%s keys are not supported "
 				     "(use Ed25519, ECDSA P-256/P-384 or RSA >= 2048 bits)",
 			name ? name : OBJ_nid2sn(id));
 		return -1;
@@ -274,22 +261,22 @@ static int to_der(EVP_PKEY *pkey, unsigned char **der, size_t *der_len, char *er
 	int n = i2d_PUBKEY(pkey, NULL);
 
 	if (n <= 0) {
-		set_err(err, errlen, "cannot encode the public key: %s", ossl_reason());
+		dlg_seterr(err, errlen, "cannot encode the public key: %s", ossl_reason());
 		return -1;
 	}
 	if (n > DLG_KEY_DER_MAX) {
-		set_err(err, errlen, "public key too large (%d bytes of DER, at most %d)", n,
+		dlg_seterr(err, errlen, "public key too large (%d bytes of DER, at most %d)", n,
 			DLG_KEY_DER_MAX);
 		return -1;
 	}
 	buf = malloc((size_t)n);
 	if (!buf) {
-		set_err(err, errlen, "out of memory");
+		dlg_seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	p = buf;
 	if (i2d_PUBKEY(pkey, &p) != n) {
-		set_err(err, errlen, "cannot encode the public key: %s", ossl_reason());
+		dlg_seterr(err, errlen, "cannot encode the public key: %s", ossl_reason());
 		free(buf);
 		return -1;
 	}
@@ -309,7 +296,7 @@ int dlg_key_load_pem(const char *path, unsigned char **der, size_t *der_len,
 
 	ERR_set_mark();
 	if (!path || !der || !der_len || !type) {
-		set_err(err, errlen, "no public key file");
+		dlg_seterr(err, errlen, "no public key file");
 		goto end;
 	}
 	if (dlg_key_read_file(path, &text, &len, err, errlen) != 0 ||
@@ -317,12 +304,12 @@ int dlg_key_load_pem(const char *path, unsigned char **der, size_t *der_len,
 		goto end;
 	bio = BIO_new_mem_buf(text, (int)len);
 	if (!bio) {
-		set_err(err, errlen, "out of memory");
+		dlg_seterr(err, errlen, "out of memory");
 		goto end;
 	}
 	pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
 	if (!pkey) {
-		set_err(err, errlen, "not a valid PEM public key: %s", ossl_reason());
+		dlg_seterr(err, errlen, "not a valid PEM public key: %s", ossl_reason());
 		goto end;
 	}
 	if (dlg_key_check(pkey, type, err, errlen) != 0 ||

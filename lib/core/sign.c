@@ -1,4 +1,5 @@
 #include "sign.h"
+#include "errstr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,20 +25,6 @@
  * verifier accepts any. */
 #define PSS_SALTLEN RSA_PSS_SALTLEN_DIGEST
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static const char *ossl_reason(void)
 {
 	const char *r = ERR_reason_error_string(ERR_peek_last_error());
@@ -48,7 +35,7 @@ static const char *ossl_reason(void)
 static int private_pem(const char *text, size_t len, char *err, size_t errlen)
 {
 	if (!memmem(text, len, "PRIVATE KEY-----", 16)) {
-		set_err(err, errlen, memmem(text, len, "-----BEGIN PUBLIC KEY-----", 26)
+		dlg_seterr(err, errlen, memmem(text, len, "-----BEGIN PUBLIC KEY-----", 26)
 					     ? "this is a public key: signing needs the private key"
 					     : "not a PEM private key");
 		return -1;
@@ -63,12 +50,12 @@ static int public_der(EVP_PKEY *key, unsigned char **der, size_t *der_len, char 
 	int n = i2d_PUBKEY(key, NULL);
 
 	if (n <= 0 || n > DLG_KEY_DER_MAX || !(*der = malloc((size_t)n))) {
-		set_err(err, errlen, "cannot encode the public key");
+		dlg_seterr(err, errlen, "cannot encode the public key");
 		return -1;
 	}
 	p = *der;
 	if (i2d_PUBKEY(key, &p) != n) {
-		set_err(err, errlen, "cannot encode the public key");
+		dlg_seterr(err, errlen, "cannot encode the public key");
 		free(*der);
 		*der = NULL;
 		return -1;
@@ -91,12 +78,12 @@ EVP_PKEY *dlg_sign_load_key(const char *path, enum dlg_key_type *type, unsigned 
 		goto end;
 	bio = BIO_new_mem_buf(text, (int)len);
 	if (!bio) {
-		set_err(err, errlen, "out of memory");
+		dlg_seterr(err, errlen, "out of memory");
 		goto end;
 	}
 	key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
 	if (!key) {
-		set_err(err, errlen, "cannot read the private key: %s", ossl_reason());
+		dlg_seterr(err, errlen, "cannot read the private key: %s", ossl_reason());
 		goto end;
 	}
 	if (dlg_key_check(key, type, err, errlen) != 0 ||
@@ -142,11 +129,11 @@ static int sign_final(EVP_MD_CTX *ctx, unsigned char *sig, size_t *sig_len, char
 	size_t n = 0;
 
 	if (EVP_DigestSignFinal(ctx, NULL, &n) != 1 || n == 0 || n > DLG_SIG_MAX) {
-		set_err(err, errlen, "cannot sign: %s", ossl_reason());
+		dlg_seterr(err, errlen, "cannot sign: %s", ossl_reason());
 		return -1;
 	}
 	if (EVP_DigestSignFinal(ctx, sig, &n) != 1) {
-		set_err(err, errlen, "cannot sign: %s", ossl_reason());
+		dlg_seterr(err, errlen, "cannot sign: %s", ossl_reason());
 		return -1;
 	}
 	*sig_len = n;
@@ -164,19 +151,19 @@ int dlg_sign_mem(EVP_PKEY *key, enum dlg_key_type type, const void *data, size_t
 	if (!data)
 		data = nothing;
 	if (!ctx || sign_init(ctx, key, type) != 0) {
-		set_err(err, errlen, "cannot start signing: %s", ossl_reason());
+		dlg_seterr(err, errlen, "cannot start signing: %s", ossl_reason());
 		goto end;
 	}
 	if (type == DLG_KEY_ED25519) {
 		/* one shot: Ed25519 has no streaming interface */
 		if (EVP_DigestSign(ctx, NULL, &n, data, len) != 1 || n > DLG_SIG_MAX ||
 		    EVP_DigestSign(ctx, sig, &n, data, len) != 1) {
-			set_err(err, errlen, "cannot sign: %s", ossl_reason());
+			dlg_seterr(err, errlen, "cannot sign: %s", ossl_reason());
 			goto end;
 		}
 		*sig_len = n;
 	} else if (EVP_DigestSignUpdate(ctx, data, len) != 1) {
-		set_err(err, errlen, "cannot sign: %s", ossl_reason());
+		dlg_seterr(err, errlen, "cannot sign: %s", ossl_reason());
 		goto end;
 	} else if (sign_final(ctx, sig, sig_len, err, errlen) != 0) {
 		goto end;
@@ -197,7 +184,7 @@ static int read_at(int fd, unsigned char *buf, size_t n, off_t off, char *err, s
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			set_err(err, errlen, "%s", r < 0 ? strerror(errno)
+			dlg_seterr(err, errlen, "%s", r < 0 ? strerror(errno)
 							  : "file changed while being signed");
 			return -1;
 		}
@@ -213,7 +200,7 @@ static int unchanged(int fd, const struct stat *a, char *err, size_t errlen)
 	if (fstat(fd, &b) != 0 || a->st_ino != b.st_ino || a->st_dev != b.st_dev ||
 	    a->st_size != b.st_size || a->st_mtim.tv_sec != b.st_mtim.tv_sec ||
 	    a->st_mtim.tv_nsec != b.st_mtim.tv_nsec) {
-		set_err(err, errlen, "file changed while being signed");
+		dlg_seterr(err, errlen, "file changed while being signed");
 		return -1;
 	}
 	return 0;
@@ -226,13 +213,13 @@ static int sign_fd_ed25519(EVP_PKEY *key, int fd, const struct stat *st, unsigne
 	int rc = -1;
 
 	if (st->st_size > DLG_SIG_FILE_MAX) {
-		set_err(err, errlen, "file too large for an Ed25519 signature (%lld bytes, at most %ld)",
+		dlg_seterr(err, errlen, "file too large for an Ed25519 signature (%lld bytes, at most %ld)",
 			(long long)st->st_size, DLG_SIG_FILE_MAX);
 		return -1;
 	}
 	buf = malloc(st->st_size ? (size_t)st->st_size : 1);
 	if (!buf) {
-		set_err(err, errlen, "out of memory");
+		dlg_seterr(err, errlen, "out of memory");
 		return -1;
 	}
 	if (read_at(fd, buf, (size_t)st->st_size, 0, err, errlen) == 0 &&
@@ -252,7 +239,7 @@ static int sign_fd_digest(EVP_PKEY *key, enum dlg_key_type type, int fd,
 	int rc = -1;
 
 	if (!ctx || !buf || sign_init(ctx, key, type) != 0) {
-		set_err(err, errlen, "cannot start signing: %s", ossl_reason());
+		dlg_seterr(err, errlen, "cannot start signing: %s", ossl_reason());
 		goto end;
 	}
 	for (off_t off = 0; off < st->st_size;) {
@@ -260,7 +247,7 @@ static int sign_fd_digest(EVP_PKEY *key, enum dlg_key_type type, int fd,
 		if (read_at(fd, buf, want, off, err, errlen) != 0)
 			goto end;
 		if (EVP_DigestSignUpdate(ctx, buf, want) != 1) {
-			set_err(err, errlen, "cannot sign: %s", ossl_reason());
+			dlg_seterr(err, errlen, "cannot sign: %s", ossl_reason());
 			goto end;
 		}
 		off += (off_t)want;
@@ -281,7 +268,7 @@ int dlg_sign_fd(EVP_PKEY *key, enum dlg_key_type type, int fd, unsigned char *si
 	struct stat st;
 
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "not a regular file");
+		dlg_seterr(err, errlen, "not a regular file");
 		return -1;
 	}
 	if (type == DLG_KEY_ED25519)
@@ -297,7 +284,7 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
 	size_t n = strlen(dir);
 
 	if (n >= sizeof buf) {
-		set_err(err, errlen, "%s: path too long", dir);
+		dlg_seterr(err, errlen, "%s: path too long", dir);
 		return -1;
 	}
 	memcpy(buf, dir, n + 1);
@@ -307,11 +294,11 @@ static int make_dirs(const char *dir, char *err, size_t errlen)
 		buf[i] = '\0';
 		if (mkdir(buf, 0755) == 0) {
 			if (chmod(buf, 0755) != 0) {
-				set_err(err, errlen, "%s: %s", buf, strerror(errno));
+				dlg_seterr(err, errlen, "%s: %s", buf, strerror(errno));
 				return -1;
 			}
 		} else if (errno != EEXIST) {
-			set_err(err, errlen, "cannot create %s: %s", buf, strerror(errno));
+			dlg_seterr(err, errlen, "cannot create %s: %s", buf, strerror(errno));
 			return -1;
 		}
 		buf[i] = i < n ? '/' : '\0';
@@ -356,26 +343,26 @@ int dlg_sign_write_file(const char *path, const unsigned char *sig, size_t len,
 	int fd = -1, created = 0, rc = -1;
 
 	if (temp_name(path, dir, sizeof dir, tmp, sizeof tmp) != 0) {
-		set_err(err, errlen, "%s: bad output path", path);
+		dlg_seterr(err, errlen, "%s: bad output path", path);
 		return -1;
 	}
 	if (make_parents && make_dirs(dir, err, errlen) != 0)
 		return -1;
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		set_err(err, errlen, "cannot create a temporary file in %s: %s", dir,
+		dlg_seterr(err, errlen, "cannot create a temporary file in %s: %s", dir,
 			strerror(errno));
 		goto end;
 	}
 	created = 1;
 	if (fchmod(fd, 0644) != 0 || write_all(fd, sig, len) != 0 || fsync(fd) != 0) {
-		set_err(err, errlen, "%s: %s", tmp, strerror(errno));
+		dlg_seterr(err, errlen, "%s: %s", tmp, strerror(errno));
 		goto end;
 	}
 	rc = close(fd);
 	fd = -1;
 	if (rc != 0 || rename(tmp, path) != 0) {
-		set_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		dlg_seterr(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		rc = -1;
 		goto end;
 	}
