@@ -6,6 +6,12 @@
 
 #include <stddef.h>
 #include <string.h>
+#include <sys/types.h>
+
+/* What a file that is not a regular file is, for messages: "a directory",
+ * "a FIFO", "a character device", "a block device", "a socket", else
+ * "a special file". */
+const char *dlg_file_kind(mode_t mode);
 
 /* Formats a reason into err (when err is not NULL and errlen not 0); a
  * message cut to fit is still a message. The one error-text helper of the

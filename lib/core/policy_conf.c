@@ -5,6 +5,7 @@
  * with the libconfig line, and parsing goes on after an error wherever the
  * structure still makes sense, so one run of `dlguard check` shows them all. */
 #include "policy_conf.h"
+#include "errstr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -164,19 +165,6 @@ static const char *type_name(const config_setting_t *s)
 
 /* ---- files ------------------------------------------------------------ */
 
-static const char *file_kind(mode_t m)
-{
-	if (S_ISFIFO(m))
-		return "a FIFO";
-	if (S_ISCHR(m))
-		return "a character device";
-	if (S_ISBLK(m))
-		return "a block device";
-	if (S_ISSOCK(m))
-		return "a socket";
-	return "a special file";
-}
-
 /* Reads a regular file of at most CONF_MAX_BYTES into a NUL-terminated
  * buffer (policies and manifests). Refuses anything else before opening it
  * (a FIFO or device must never block or be touched), and re-checks the
@@ -197,7 +185,7 @@ static char *slurp(const char *path, size_t *out_len, char *why, size_t whylen)
 		return NULL;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(why, whylen, "it is %s, not a regular file", file_kind(st.st_mode));
+		snprintf(why, whylen, "it is %s, not a regular file", dlg_file_kind(st.st_mode));
 		return NULL;
 	}
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);

@@ -834,21 +834,6 @@ struct search {
 	unsigned skipped;       /* objects of another class or machine */
 };
 
-static const char *file_kind(mode_t m)
-{
-	if (S_ISDIR(m))
-		return "a directory";
-	if (S_ISFIFO(m))
-		return "a FIFO (the loader would block on it)";
-	if (S_ISCHR(m))
-		return "a character device";
-	if (S_ISBLK(m))
-		return "a block device";
-	if (S_ISSOCK(m))
-		return "a socket";
-	return "not a regular file";
-}
-
 /* open_verify's checks on an open candidate (the descriptor stays ours). */
 static enum try_rc verify_fd(struct search *s, int fd, struct stat *st)
 {
@@ -861,7 +846,8 @@ static enum try_rc verify_fd(struct search *s, int fd, struct stat *st)
 		return TRY_BAD;
 	}
 	if (!S_ISREG(st->st_mode)) {
-		dlg_seterr(s->err, s->errlen, "%s: %s", s->out->path, file_kind(st->st_mode));
+		dlg_seterr(s->err, s->errlen, "%s: %s%s", s->out->path, dlg_file_kind(st->st_mode),
+			   S_ISFIFO(st->st_mode) ? " (the loader would block on it)" : "");
 		return TRY_BAD;
 	}
 	switch (dlg_elf_check_header(fd, why, sizeof why)) {

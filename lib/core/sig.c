@@ -22,19 +22,6 @@
 #define ED25519_SIG_LEN 64
 #define RSA_MIN_BITS 2048
 
-static const char *kind_of(mode_t mode)
-{
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISCHR(mode) || S_ISBLK(mode))
-		return "a device";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	return "not a regular file";
-}
-
 /* Reads exactly n bytes at off; a short file is an error, never a hang. */
 static int read_at(int fd, unsigned char *buf, size_t n, off_t off, char *err, size_t errlen)
 {
@@ -70,7 +57,7 @@ static int read_sig_fd(int fd, const char *path, unsigned char *buf, size_t limi
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		dlg_seterr(err, errlen, "signature file is %s", kind_of(st.st_mode));
+		dlg_seterr(err, errlen, "signature file is %s", dlg_file_kind(st.st_mode));
 		return -1;
 	}
 	if (st.st_size > (off_t)limit) {

@@ -22,24 +22,12 @@
 #include <unistd.h>
 
 #include "elf.h"
+#include "errstr.h"
 #include "fdpath.h"
 #include "guard.h"
 #include "verdict.h"
 
 #define EXPORT __attribute__((visibility("default")))
-
-static const char *file_kind(mode_t m)
-{
-	if (S_ISDIR(m))
-		return "a directory";
-	if (S_ISFIFO(m))
-		return "a FIFO (the loader would block on it)";
-	if (S_ISCHR(m) || S_ISBLK(m))
-		return "a device";
-	if (S_ISSOCK(m))
-		return "a socket";
-	return "not a regular file";
-}
 
 /* Returns name to let ld.so go on with it, NULL to refuse it. */
 static char *check_candidate(const char *name)
@@ -49,13 +37,20 @@ static char *check_candidate(const char *name)
 	struct stat st;
 	char canon[PATH_MAX], err[128];
 	char *verdict = (char *)name;
+	const char *why = NULL;
 	int fd;
 
 	fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return verdict;         /* ld.so will not find it either */
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		verdict_error(&d, fstat(fd, &st) == 0 ? file_kind(st.st_mode) : "cannot stat");
+	if (fstat(fd, &st) != 0)
+		why = "cannot stat";
+	else if (S_ISFIFO(st.st_mode))
+		why = "a FIFO (the loader would block on it)";
+	else if (!S_ISREG(st.st_mode))
+		why = dlg_file_kind(st.st_mode);
+	if (why) {
+		verdict_error(&d, why);
 		verdict_emit("load", name, name, NULL, &d);
 		verdict = NULL;
 		goto end;

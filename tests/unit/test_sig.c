@@ -583,7 +583,7 @@ static void test_read_file(void **state)
 	assert_int_equal(mkfifo(p, 0600), 0);
 	read_refused(p, sizeof buf, "signature file is a FIFO");
 	read_refused(dir, sizeof buf, "signature file is a directory");
-	read_refused("/dev/zero", sizeof buf, "signature file is a device");
+	read_refused("/dev/zero", sizeof buf, "signature file is a character device");
 	read_refused(NULL, sizeof buf, "no signature file");
 	read_refused("", sizeof buf, "no signature file");
 
