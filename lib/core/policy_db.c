@@ -1,15 +1,17 @@
 /* Compiled policy: a little-endian, fixed-record file (docs/compiled-format.md).
  *
- * Ordered first-match rules, per-rule sorted digest slices, the policy's
- * public keys, per-rule signed_by key lists, per-rule owner and fs value
- * lists and per-rule slices of embedded manifest entries are arrays, so the
- * file is arrays: a header, the tables end to end, a byte blob (key DER,
- * manifest signatures), a string pool.
- * Opening checks every bound once, in O(rules + keys + manifests + key
- * references); digests and manifest entries are never scanned, so a policy
- * with a million hashes maps as fast as an empty one. Lookups re-check the
- * few bounds they use, so even bytes changed under a live mapping cannot
- * send a read outside it. */
+ * Ordered first-match rules, the indexes that name the rules which can
+ * match a file (directory, path, digest, and the unanchored rest), one
+ * sorted table of (digest, rule), the policy's public keys, per-rule
+ * signed_by key lists, per-rule owner and fs value lists and per-rule
+ * slices of embedded manifest entries are arrays, so the file is arrays: a
+ * header, the tables end to end, a byte blob (key DER, manifest
+ * signatures), the directory strings and a string pool.
+ * The preload's open checks the header and the tables' bounds, O(1); the
+ * CLI's checks every record of the small tables too. Digests and manifest
+ * entries are never scanned, so a policy with a million hashes maps as fast
+ * as an empty one. Lookups re-check the few bounds they use, so even bytes
+ * changed under a live mapping cannot send a read outside it. */
 #include "policy_db.h"
 #include "errstr.h"
 
@@ -31,10 +33,13 @@
 
 #define DB_MAGIC "DLGUARD"      /* 7 chars + NUL = 8 bytes */
 #define DB_MAGIC_LEN 8
-#define DB_VERSION 3
-#define DB_HEADER_SIZE 128
+#define DB_VERSION 4
+#define DB_HEADER_SIZE 192
 #define DB_RULE_SIZE 64
-#define DB_DIGEST_SIZE DLG_SHA256_LEN
+#define DB_DIGEST_SIZE (DLG_SHA256_LEN + 4)     /* digest, rule */
+#define DB_DIR_SIZE 20
+#define DB_PATH_SIZE 16
+#define DB_RULEREF_SIZE 4
 #define DB_KEY_SIZE 16
 #define DB_KEYREF_SIZE 4
 #define DB_VALUE_SIZE 4
@@ -81,7 +86,19 @@ enum {
 	H_N_VALUES = 112,
 	H_VALUES_OFF = 116,
 	H_ENV_STRIP = 120,
-	H_RESERVED = 124,       /* zero up to DB_HEADER_SIZE */
+	/* format 4: the indexes */
+	H_N_DIRS = 124,
+	H_DIRS_OFF = 128,
+	H_DIRSTR_OFF = 132,
+	H_DIRSTR_LEN = 136,
+	H_N_RULEREFS = 140,
+	H_RULEREFS_OFF = 144,
+	H_N_PATHS = 148,
+	H_PATHS_OFF = 152,
+	H_FREE_FIRST = 156,     /* unanchored rules: slice of the rule references */
+	H_FREE_COUNT = 160,
+	H_FIRST_DIGEST = 164,   /* lowest digest-anchored rule, or NONE */
+	H_RESERVED = 168,       /* zero up to DB_HEADER_SIZE */
 };
 
 /* Rule record field offsets. */
@@ -91,8 +108,8 @@ enum {
 	R_PATH = 8,
 	R_DIR = 12,
 	R_EXE = 16,
-	R_FIRST = 20,
-	R_COUNT = 24,
+	R_RESERVED = 20,        /* zero (format 3: first digest) */
+	R_COUNT = 24,           /* how many digests the rule lists */
 	R_KEYS_FIRST = 28,
 	R_KEYS_COUNT = 32,
 	R_MANIFEST = 36,
@@ -122,6 +139,29 @@ enum {
 	M_COUNT = 20,
 	M_SHA256 = 24,
 	M_RESERVED = 56,        /* zero up to DB_MANIFEST_SIZE */
+};
+
+/* Digest record: the digest, then the rule that lists it. */
+enum {
+	G_SHA256 = 0,
+	G_RULE = DLG_SHA256_LEN,
+};
+
+/* Directory index record. */
+enum {
+	D_HASH = 0,             /* dlg_db_hash of the key */
+	D_STR = 4,              /* the key: offset in the directory strings */
+	D_FIRST = 8,            /* rules anchored at this directory: rule references */
+	D_COUNT = 12,
+	D_PATHS = 16,           /* path-anchored rules whose file is directly in it */
+};
+
+/* Path index record. */
+enum {
+	P_HASH = 0,
+	P_STR = 4,              /* offset in the string pool */
+	P_FIRST = 8,            /* rules anchored at this path: rule references */
+	P_COUNT = 12,
 };
 
 /* Manifest entry field offsets. */
@@ -188,6 +228,28 @@ static const char *pool_str(const struct dlg_db *db, uint32_t off, size_t *len)
 	if (len)
 		*len = n;
 	return s;
+}
+
+/* A string of the directory strings (rules' dir, index keys). */
+static const char *dir_str(const struct dlg_db *db, uint32_t off, size_t *len)
+{
+	const char *s;
+	size_t n;
+
+	if (off == DB_NONE || off >= db->dirstr_len)
+		return NULL;
+	s = db->dirstr + off;
+	n = strnlen(s, db->dirstr_len - off);
+	if (n == db->dirstr_len - off)
+		return NULL;
+	if (len)
+		*len = n;
+	return s;
+}
+
+static bool slice_ok(uint64_t first, uint64_t count, uint64_t n)
+{
+	return first <= n && count <= n - first;
 }
 
 /* Checks that a table of count records of size bytes at off lies inside the
@@ -324,6 +386,19 @@ static int check_settings(struct dlg_db *db, const unsigned char *h, char *err, 
 		dlg_seterr(err, errlen, "source offset %u out of range", src_off);
 		return -1;
 	}
+	db->free_first = get32(h + H_FREE_FIRST);
+	db->free_count = get32(h + H_FREE_COUNT);
+	if (!slice_ok(db->free_first, db->free_count, db->n_rulerefs)) {
+		dlg_seterr(err, errlen, "unanchored rules %u+%u out of range of %u rule references",
+			db->free_first, db->free_count, db->n_rulerefs);
+		return -1;
+	}
+	db->first_digest = get32(h + H_FIRST_DIGEST);
+	if (db->first_digest != DB_NONE && db->first_digest >= db->n_rules) {
+		dlg_seterr(err, errlen, "first digest-anchored rule %u out of range of %u rules",
+			db->first_digest, db->n_rules);
+		return -1;
+	}
 	return 0;
 }
 
@@ -337,7 +412,7 @@ static int check_rule_str(const struct dlg_db *db, uint32_t i, const unsigned ch
 
 	if (off == DB_NONE)
 		return 0;
-	s = pool_str(db, off, NULL);
+	s = field == R_DIR ? dir_str(db, off, NULL) : pool_str(db, off, NULL);
 	if (!s) {
 		dlg_seterr(err, errlen, "rule %u: %s offset out of range", i + 1, name);
 		return -1;
@@ -347,11 +422,6 @@ static int check_rule_str(const struct dlg_db *db, uint32_t i, const unsigned ch
 		return -1;
 	}
 	return 0;
-}
-
-static bool slice_ok(uint64_t first, uint64_t count, uint64_t n)
-{
-	return first <= n && count <= n - first;
 }
 
 static bool reserved_zero(const unsigned char *p, size_t n)
@@ -417,7 +487,6 @@ static int check_rule(const struct dlg_db *db, uint32_t i, char *err, size_t err
 {
 	const unsigned char *r = db->rules + (size_t)i * DB_RULE_SIZE;
 	uint32_t action = get32(r + R_ACTION);
-	uint64_t first = get32(r + R_FIRST);
 	uint64_t count = get32(r + R_COUNT);
 
 	if (!action_ok(action)) {
@@ -428,10 +497,8 @@ static int check_rule(const struct dlg_db *db, uint32_t i, char *err, size_t err
 	    check_rule_str(db, i, r, R_DIR, "dir", err, errlen) ||
 	    check_rule_str(db, i, r, R_EXE, "exe", err, errlen))
 		return -1;
-	if (!slice_ok(first, count, db->n_digests)) {
-		dlg_seterr(err, errlen, "rule %u: digest slice %llu+%llu out of range of %u digests",
-			i + 1, (unsigned long long)first, (unsigned long long)count,
-			db->n_digests);
+	if (get32(r + R_RESERVED) != 0) {
+		dlg_seterr(err, errlen, "rule %u: reserved field is not zero", i + 1);
 		return -1;
 	}
 	if (check_rule_sig(db, i, r, err, errlen) || check_rule_risk(db, i, r, err, errlen))
@@ -508,6 +575,47 @@ static int check_manifest(const struct dlg_db *db, uint32_t i, char *err, size_t
 	return 0;
 }
 
+/* One index record: its key is a string of its pool hashing to the
+ * recorded hash, its rule list a slice of the rule references; the records
+ * are sorted by (hash, key) without repeats. */
+static int check_index(const struct dlg_db *db, bool dirs, char *err, size_t errlen)
+{
+	const unsigned char *t = dirs ? db->dirs : db->paths;
+	uint32_t n = dirs ? db->n_dirs : db->n_paths, size = dirs ? DB_DIR_SIZE : DB_PATH_SIZE;
+	const char *what = dirs ? "directory index" : "path index", *prev = NULL;
+	uint32_t prev_hash = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const unsigned char *r = t + (size_t)i * size;
+		uint32_t off = get32(r + (dirs ? D_STR : P_STR)), hash = get32(r);
+		size_t len = 0;
+		const char *key = dirs ? dir_str(db, off, &len) : pool_str(db, off, &len);
+
+		if (!key || (len > 0 && key[0] != '/') || (!dirs && len == 0) ||
+		    (dirs && len > 0 && key[len - 1] == '/')) {
+			dlg_seterr(err, errlen, "%s %u: key out of range or malformed", what, i + 1);
+			return -1;
+		}
+		if (hash != dlg_db_hash(key, len)) {
+			dlg_seterr(err, errlen, "%s %u: hash does not match its key", what, i + 1);
+			return -1;
+		}
+		if (prev && (hash < prev_hash || (hash == prev_hash && strcmp(prev, key) >= 0))) {
+			dlg_seterr(err, errlen, "%s %u: not sorted", what, i + 1);
+			return -1;
+		}
+		if (!slice_ok(get32(r + (dirs ? D_FIRST : P_FIRST)),
+			      get32(r + (dirs ? D_COUNT : P_COUNT)), db->n_rulerefs)) {
+			dlg_seterr(err, errlen, "%s %u: rule slice out of range of %u rule references",
+				what, i + 1, db->n_rulerefs);
+			return -1;
+		}
+		prev = key;
+		prev_hash = hash;
+	}
+	return 0;
+}
+
 /* Every record of the small tables; digests and manifest entries are only
  * ever read through bounds-checked lookups. */
 /* Unused in the preload, which checks records when it reads them. */
@@ -532,7 +640,16 @@ __attribute__((unused)) static int check_records(const struct dlg_db *db, char *
 	for (uint32_t i = 0; i < db->n_rules; i++)
 		if (check_rule(db, i, err, errlen))
 			return -1;
-	return 0;
+	for (uint32_t i = 0; i < db->n_rulerefs; i++) {
+		uint32_t r = get32(db->rulerefs + (size_t)i * DB_RULEREF_SIZE);
+
+		if (r >= db->n_rules) {
+			dlg_seterr(err, errlen, "rule reference %u: rule %u out of range of %u rules",
+				i + 1, r, db->n_rules);
+			return -1;
+		}
+	}
+	return check_index(db, true, err, errlen) || check_index(db, false, err, errlen) ? -1 : 0;
 }
 
 /* The preload checks the header and every table's bounds when it maps a
@@ -554,15 +671,19 @@ static int check_all_records(const struct dlg_db *db, char *err, size_t errlen)
 }
 
 /* The tables, in file order. */
-enum { T_RULES, T_DIGESTS, T_KEYS, T_KEYREFS, T_VALUES, T_MANIFESTS, T_ENTRIES, T_BLOB,
-       T_STRINGS, T_N };
+enum { T_DIRS, T_DIRSTR, T_RULEREFS, T_RULES, T_PATHS, T_DIGESTS, T_KEYS, T_KEYREFS,
+       T_VALUES, T_MANIFESTS, T_ENTRIES, T_BLOB, T_STRINGS, T_N };
 
 static const struct table_def {
 	const char *name;
 	int off_field, count_field;
 	uint32_t size;
 } TABLES[T_N] = {
+	{ "directory index", H_DIRS_OFF, H_N_DIRS, DB_DIR_SIZE },
+	{ "directory strings", H_DIRSTR_OFF, H_DIRSTR_LEN, 1 },
+	{ "rule references", H_RULEREFS_OFF, H_N_RULEREFS, DB_RULEREF_SIZE },
 	{ "rules", H_RULES_OFF, H_N_RULES, DB_RULE_SIZE },
+	{ "path index", H_PATHS_OFF, H_N_PATHS, DB_PATH_SIZE },
 	{ "digests", H_DIGESTS_OFF, H_N_DIGESTS, DB_DIGEST_SIZE },
 	{ "keys", H_KEYS_OFF, H_N_KEYS, DB_KEY_SIZE },
 	{ "key references", H_KEYREFS_OFF, H_N_KEYREFS, DB_KEYREF_SIZE },
@@ -615,7 +736,8 @@ static int check_tables(struct dlg_db *db, const unsigned char *h, size_t len,
 			}
 		}
 	}
-	if (count[T_STRINGS] == 0 || h[end[T_STRINGS] - 1] != '\0') {
+	if (count[T_STRINGS] == 0 || h[end[T_STRINGS] - 1] != '\0' ||
+	    (count[T_DIRSTR] > 0 && h[end[T_DIRSTR] - 1] != '\0')) {
 		dlg_seterr(err, errlen, "string pool is not NUL-terminated");
 		return -1;
 	}
@@ -629,6 +751,14 @@ static int check_tables(struct dlg_db *db, const unsigned char *h, size_t len,
 		not_contiguous(off, end, len, err, errlen);
 		return -1;
 	}
+	db->n_dirs = (uint32_t)count[T_DIRS];
+	db->dirs = h + off[T_DIRS];
+	db->dirstr_len = (uint32_t)count[T_DIRSTR];
+	db->dirstr = (const char *)h + off[T_DIRSTR];
+	db->n_rulerefs = (uint32_t)count[T_RULEREFS];
+	db->rulerefs = h + off[T_RULEREFS];
+	db->n_paths = (uint32_t)count[T_PATHS];
+	db->paths = h + off[T_PATHS];
 	db->n_rules = (uint32_t)count[T_RULES];
 	db->n_digests = (uint32_t)count[T_DIGESTS];
 	db->n_keys = (uint32_t)count[T_KEYS];
@@ -729,7 +859,7 @@ void dlg_db_close(struct dlg_db *db)
 
 /* One decoded rule record; its strings are bounded within the pool. */
 struct rule {
-	uint32_t action, line, first, count;
+	uint32_t action, line, count;  /* count: digests listed */
 	uint32_t kfirst, kcount;        /* signed_by slice of the key references */
 	uint32_t manifest;              /* DB_NONE or a manifest index */
 	uint32_t risk, recent;          /* DLG_RISK_* bits; seconds or 0 */
@@ -774,7 +904,6 @@ static bool load_rule(const struct dlg_db *db, uint32_t i, struct rule *rl)
 
 	rl->action = get32(r + R_ACTION);
 	rl->line = get32(r + R_LINE);
-	rl->first = get32(r + R_FIRST);
 	rl->count = get32(r + R_COUNT);
 	rl->kfirst = get32(r + R_KEYS_FIRST);
 	rl->kcount = get32(r + R_KEYS_COUNT);
@@ -786,15 +915,15 @@ static bool load_rule(const struct dlg_db *db, uint32_t i, struct rule *rl)
 	rl->fs_first = get32(r + R_FS_FIRST);
 	rl->fs_count = get32(r + R_FS_COUNT);
 	rl->dir_len = 0;
-	if (!action_ok(rl->action) || !slice_ok(rl->first, rl->count, db->n_digests) ||
-	    !slice_ok(rl->kfirst, rl->kcount, db->n_keyrefs) ||
+	if (!action_ok(rl->action) || !slice_ok(rl->kfirst, rl->kcount, db->n_keyrefs) ||
 	    (rl->manifest != DB_NONE && rl->manifest >= db->n_manifests) ||
 	    !slice_ok(rl->own_first, rl->own_count, db->n_values) ||
 	    !slice_ok(rl->fs_first, rl->fs_count, db->n_values))
 		return false;
-	return load_str(db, r, R_PATH, &rl->path, NULL) &&
-	       load_str(db, r, R_DIR, &rl->dir, &rl->dir_len) &&
-	       load_str(db, r, R_EXE, &rl->exe, NULL);
+	rl->dir = NULL;
+	if (get32(r + R_DIR) != DB_NONE && !(rl->dir = dir_str(db, get32(r + R_DIR), &rl->dir_len)))
+		return false;
+	return load_str(db, r, R_PATH, &rl->path, NULL) && load_str(db, r, R_EXE, &rl->exe, NULL);
 }
 
 static bool load_key(const struct dlg_db *db, uint32_t i, struct key *k)
@@ -863,22 +992,159 @@ static bool below(const char *dir, size_t dlen, const char *path)
 	return strncmp(path, dir, dlen) == 0 && path[dlen] == '/' && path[dlen + 1] != '\0';
 }
 
-static bool digest_in(const struct dlg_db *db, uint32_t first, uint32_t count,
-		      const unsigned char *d)
+/* ---------------------------------------------------------------- indexes */
+
+uint32_t dlg_db_hash(const char *s, size_t n)
 {
-	const unsigned char *base = db->digests + (size_t)first * DB_DIGEST_SIZE;
-	size_t lo = 0, hi = count;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+__extension__ typedef unsigned __int128 u128;
+
+/* The search key of a record: a dir or path record's hash, the first 8
+ * bytes of a digest. */
+static uint64_t key_hash(const unsigned char *r)
+{
+	return get32(r);
+}
+
+static uint64_t key_digest(const unsigned char *r)
+{
+	uint64_t k = 0;
+
+	for (int i = 0; i < 8; i++)
+		k = k << 8 | r[i];
+	return k;
+}
+
+/* Index of the first of n records (size bytes each) whose key is not below
+ * target. The keys are hashes or digests, spread evenly, so the position is
+ * interpolated first and then bracketed by galloping outwards: a lookup in
+ * a table of millions touches a page or two of it, not one per halving.
+ * Sortedness is the writer's promise: if it does not hold the answer is
+ * wrong (a miss) but still within [0, n], and the loop still ends. */
+static uint32_t seek(const unsigned char *base, uint32_t n, uint32_t size,
+		     uint64_t (*key)(const unsigned char *), uint64_t target)
+{
+	uint32_t lo = 0, hi = n;        /* the answer is in [lo, hi] */
+
+#define KEY(i) key(base + (size_t)(i) * size)
+	if (n > 16) {
+		uint64_t klo = KEY(0), khi = KEY(n - 1), step = 1;
+		uint32_t pos;
+
+		if (target <= klo)
+			return 0;
+		if (target > khi)
+			return n;
+		pos = (uint32_t)((u128)(target - klo) * (n - 1) / (khi - klo));
+		if (pos >= n)
+			pos = n - 1;
+		if (KEY(pos) < target) {
+			lo = pos + 1;
+			while (pos + step < n && KEY(pos + step) < target) {
+				lo = (uint32_t)(pos + step + 1);
+				step *= 2;
+			}
+			if (pos + step < n)
+				hi = (uint32_t)(pos + step);
+		} else {
+			hi = pos;
+			while (step <= pos && KEY(pos - step) >= target) {
+				hi = (uint32_t)(pos - step);
+				step *= 2;
+			}
+			if (step <= pos)
+				lo = (uint32_t)(pos - step + 1);
+		}
+	}
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (KEY(mid) < target)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+#undef KEY
+	return lo;
+}
+
+/* The record of the dir (dirs true) or path index whose key is the n bytes
+ * at key, or NULL. */
+static const unsigned char *index_find(const struct dlg_db *db, bool dirs, const char *key,
+				       size_t n, uint32_t hash)
+{
+	const unsigned char *t = dirs ? db->dirs : db->paths;
+	uint32_t count = dirs ? db->n_dirs : db->n_paths, size = dirs ? DB_DIR_SIZE : DB_PATH_SIZE;
+
+	for (uint32_t i = seek(t, count, size, key_hash, hash); i < count; i++) {
+		const unsigned char *r = t + (size_t)i * size;
+		uint32_t off = get32(r + (dirs ? D_STR : P_STR));
+		size_t len;
+		const char *s;
+
+		if (get32(r) != hash)
+			break;
+		s = dirs ? dir_str(db, off, &len) : pool_str(db, off, &len);
+		if (s && len == n && memcmp(s, key, n) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+/* The digest records of the subject's digest, found once per decision:
+ * [lo, hi), sorted by rule. */
+struct drange {
+	bool known;
+	uint32_t lo, hi;
+};
+
+static void digest_range(const struct dlg_db *db, const unsigned char *d, struct drange *dr)
+{
+	uint32_t i;
+
+	if (dr->known)
+		return;
+	dr->known = true;
+	i = seek(db->digests, db->n_digests, DB_DIGEST_SIZE, key_digest, key_digest(d));
+	for (; i < db->n_digests; i++) {
+		/* records that share the first 8 bytes but sort below */
+		if (memcmp(db->digests + (size_t)i * DB_DIGEST_SIZE, d, DLG_SHA256_LEN) >= 0)
+			break;
+	}
+	dr->lo = dr->hi = i;
+	while (dr->hi < db->n_digests &&
+	       memcmp(db->digests + (size_t)dr->hi * DB_DIGEST_SIZE, d, DLG_SHA256_LEN) == 0)
+		dr->hi++;
+}
+
+static uint32_t digest_rule(const struct dlg_db *db, uint32_t i)
+{
+	return get32(db->digests + (size_t)i * DB_DIGEST_SIZE + G_RULE);
+}
+
+/* Whether rule `rule` lists the subject's digest (binary search of the
+ * range, which is sorted by rule). */
+static bool digest_listed(const struct dlg_db *db, const struct drange *dr, uint32_t rule)
+{
+	uint32_t lo = dr->lo, hi = dr->hi;
 
 	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(d, base + mid * DB_DIGEST_SIZE, DB_DIGEST_SIZE);
+		uint32_t mid = lo + (hi - lo) / 2, r = digest_rule(db, mid);
 
-		if (c == 0)
+		if (r == rule)
 			return true;
-		if (c < 0)
-			hi = mid;
-		else
+		if (r < rule)
 			lo = mid + 1;
+		else
+			hi = mid;
 	}
 	return false;
 }
@@ -1566,14 +1832,15 @@ static enum dlg_action verdict_default(struct dlg_verdict *v, const struct dlg_d
  * manifest, then signature. ev receives what a signature or manifest
  * condition found (rank EV_NONE when the rule has neither). */
 static enum cond content_eval(const struct dlg_db *db, const struct rule *rl, uint32_t index,
-			      struct dlg_subject *s, struct sig_memo *memo,
+			      struct dlg_subject *s, struct sig_memo *memo, struct drange *dr,
 			      struct evidence *ev, char *herr, size_t herrlen)
 {
 	ev->rank = EV_NONE;
 	if (rl->count > 0) {
 		if (subject_hash(s, herr, herrlen) != 0)
 			return COND_HASH_FAILED;
-		if (!digest_in(db, rl->first, rl->count, s->sha256))
+		digest_range(db, s->sha256, dr);
+		if (!digest_listed(db, dr, index))
 			return COND_NO_MATCH;
 	}
 	if (rl->manifest != DB_NONE)
@@ -1585,63 +1852,251 @@ static enum cond content_eval(const struct dlg_db *db, const struct rule *rl, ui
 	return COND_MATCH;
 }
 
-/* No allocation anywhere below but what signature verification needs: the
- * preload calls this inside dlopen. */
-enum dlg_action dlg_decide(const struct dlg_db *db, struct dlg_subject *s,
-			   struct dlg_verdict *v)
+/* The subject's executable, looked up on first need. */
+static const char *subject_exe(struct dlg_subject *s)
 {
-	char herr[HASH_ERR_LEN];
-	struct evidence best, ev;
+	if (!s->exe && s->exe_lookup) {
+		s->exe = s->exe_lookup();
+		s->exe_lookup = NULL;
+	}
+	return s->exe;
+}
+
+/* What one decision carries from rule to rule. */
+struct decision {
+	struct evidence best;           /* most informative failed evidence */
 	struct sig_memo memo;
+	struct drange dr;
+	char herr[HASH_ERR_LEN];
+};
+
+enum step { STEP_NEXT, STEP_DONE };
+
+/* Rule i in the order of the policy: the verdict when it decides (matches,
+ * or a fact or the hash it needs cannot be had), else STEP_NEXT. */
+static enum step try_rule(const struct dlg_db *db, uint32_t i, struct dlg_subject *s,
+			  struct decision *dc, struct dlg_verdict *v)
+{
+	struct evidence ev;
 	const char *what;
 	struct rule rl;
 
-	if (!db || !db->base || !s || !s->path)
-		return verdict_deny(v, 0, 0, "no policy or no subject", NULL);
-	best.rank = EV_NONE;
-	memset(&memo, 0, sizeof memo);
-	for (uint32_t i = 0; i < db->n_rules; i++) {
-		if (!load_rule(db, i, &rl))
-			return verdict_deny(v, i + 1, 0,
-					    "compiled policy rule is corrupt (or changed while mapped)",
-					    NULL);
-		if (rl.path && strcmp(s->path, rl.path) != 0)
-			continue;
-		if (rl.dir && !below(rl.dir, rl.dir_len, s->path))
-			continue;
-		if (rl.exe && (!s->exe || strcmp(s->exe, rl.exe) != 0))
-			continue;
-		switch (risk_eval(db, &rl, s, &what)) {
-		case COND_FACT_FAILED:
-			s->risk_failed = true;
-			s->risk_volatile = true;
-			snprintf(herr, sizeof herr, "cannot check %s", what);
-			return verdict_deny(v, i + 1, rl.line, herr, s->risk.err);
-		case COND_NO_MATCH:
-			continue;
-		default:
-			break;
-		}
-		herr[0] = '\0';
-		switch (content_eval(db, &rl, i, s, &memo, &ev, herr, sizeof herr)) {
-		case COND_HASH_FAILED:
-			s->hash_failed = true;
-			return verdict_deny(v, i + 1, rl.line, "cannot hash", herr);
-		case COND_NO_MATCH:
-			ev_keep_best(&best, &ev);
-			continue;
-		default:
-			break;
-		}
-		if (ev.rank != EV_NONE)
-			put_evidence(db, s, &ev);
-		else if (best.rank != EV_NONE)
-			put_evidence(db, s, &best);
-		return verdict_rule(v, db, i, &rl, s, &ev);
+	if (!load_rule(db, i, &rl)) {
+		verdict_deny(v, i + 1, 0, "compiled policy rule is corrupt (or changed while mapped)",
+			     NULL);
+		return STEP_DONE;
 	}
-	if (best.rank != EV_NONE)
-		put_evidence(db, s, &best);
-	return verdict_default(v, db, &best);
+	if (rl.path && strcmp(s->path, rl.path) != 0)
+		return STEP_NEXT;
+	if (rl.dir && !below(rl.dir, rl.dir_len, s->path))
+		return STEP_NEXT;
+	if (rl.exe && (!subject_exe(s) || strcmp(s->exe, rl.exe) != 0))
+		return STEP_NEXT;
+	switch (risk_eval(db, &rl, s, &what)) {
+	case COND_FACT_FAILED:
+		s->risk_failed = true;
+		s->risk_volatile = true;
+		snprintf(dc->herr, sizeof dc->herr, "cannot check %s", what);
+		verdict_deny(v, i + 1, rl.line, dc->herr, s->risk.err);
+		return STEP_DONE;
+	case COND_NO_MATCH:
+		return STEP_NEXT;
+	default:
+		break;
+	}
+	dc->herr[0] = '\0';
+	switch (content_eval(db, &rl, i, s, &dc->memo, &dc->dr, &ev, dc->herr, sizeof dc->herr)) {
+	case COND_HASH_FAILED:
+		s->hash_failed = true;
+		verdict_deny(v, i + 1, rl.line, "cannot hash", dc->herr);
+		return STEP_DONE;
+	case COND_NO_MATCH:
+		ev_keep_best(&dc->best, &ev);
+		return STEP_NEXT;
+	default:
+		break;
+	}
+	if (ev.rank != EV_NONE)
+		put_evidence(db, s, &ev);
+	else if (dc->best.rank != EV_NONE)
+		put_evidence(db, s, &dc->best);
+	verdict_rule(v, db, i, &rl, s, &ev);
+	return STEP_DONE;
+}
+
+static enum dlg_action no_match(const struct dlg_db *db, struct dlg_subject *s,
+				struct decision *dc, struct dlg_verdict *v)
+{
+	if (dc->best.rank != EV_NONE)
+		put_evidence(db, s, &dc->best);
+	return verdict_default(v, db, &dc->best);
+}
+
+static bool decide_start(const struct dlg_db *db, struct dlg_subject *s, struct decision *dc,
+			 struct dlg_verdict *v)
+{
+	if (!db || !db->base || !s || !s->path) {
+		verdict_deny(v, 0, 0, "no policy or no subject", NULL);
+		return false;
+	}
+	memset(dc, 0, sizeof *dc);
+	dc->best.rank = EV_NONE;
+	return true;
+}
+
+/* No allocation anywhere below but what signature verification needs: the
+ * preload calls this inside dlopen. */
+enum dlg_action dlg_decide_scan(const struct dlg_db *db, struct dlg_subject *s,
+				struct dlg_verdict *v)
+{
+	struct decision dc;
+
+	if (!decide_start(db, s, &dc, v))
+		return v->action;
+	for (uint32_t i = 0; i < db->n_rules; i++)
+		if (try_rule(db, i, s, &dc, v) == STEP_DONE)
+			return v->action;
+	return no_match(db, s, &dc, v);
+}
+
+/* Candidate rules: ascending lists of rule numbers (a slice of the rule
+ * references, or the rule column of the subject's digest records), merged
+ * in policy order. One list per indexed directory above the subject, its
+ * path, the unanchored rules and the digest-anchored rules. */
+#define CAND_LISTS 36
+
+struct cands {
+	struct {
+		const unsigned char *p;
+		uint32_t stride, n, i;
+	} l[CAND_LISTS];
+	int n;
+	bool overflow;                  /* more lists than tracked: scan instead */
+};
+
+static void cand_add(struct cands *c, const unsigned char *p, uint32_t stride, uint32_t n)
+{
+	if (n == 0)
+		return;
+	if (c->n == CAND_LISTS) {
+		c->overflow = true;
+		return;
+	}
+	c->l[c->n].p = p;
+	c->l[c->n].stride = stride;
+	c->l[c->n].n = n;
+	c->l[c->n].i = 0;
+	c->n++;
+}
+
+/* A slice of the rule references; a slice out of bounds (a file changed
+ * under its mapping) adds nothing. */
+static void cand_refs(const struct dlg_db *db, struct cands *c, uint32_t first, uint32_t count)
+{
+	if (slice_ok(first, count, db->n_rulerefs))
+		cand_add(c, db->rulerefs + (size_t)first * DB_RULEREF_SIZE, DB_RULEREF_SIZE, count);
+}
+
+/* The lowest candidate not below floor, or DB_NONE. */
+static uint32_t cand_next(struct cands *c, uint32_t floor)
+{
+	uint32_t best = DB_NONE;
+
+	for (int k = 0; k < c->n; k++) {
+		while (c->l[k].i < c->l[k].n) {
+			uint32_t r = get32(c->l[k].p + (size_t)c->l[k].i * c->l[k].stride);
+
+			if (r >= floor) {
+				if (r < best)
+					best = r;
+				break;
+			}
+			c->l[k].i++;
+		}
+	}
+	return best;
+}
+
+/* The directories that hold the subject (each '/' of its path not at the
+ * end: "/" for "/a/b", "/a"), and the index lists they name. The path
+ * index is looked in only if the directory the file is directly in has
+ * path-anchored rules: a file in a directory the policy names no file of
+ * costs no page of the path index. */
+static void cand_dirs(const struct dlg_db *db, const char *path, struct cands *c)
+{
+	uint32_t h = 2166136261u, paths = 0;
+	size_t i;
+
+	for (i = 0; path[i]; i++) {
+		if (path[i] == '/') {
+			const unsigned char *r = index_find(db, true, path, i, h);
+			bool holds = path[i + 1] != '\0';
+
+			if (r && holds)
+				cand_refs(db, c, get32(r + D_FIRST), get32(r + D_COUNT));
+			paths = r ? get32(r + D_PATHS) : 0;
+		}
+		h ^= (unsigned char)path[i];
+		h *= 16777619u;
+	}
+	if (paths > 0) {
+		const unsigned char *r = index_find(db, false, path, i, h);
+
+		if (r)
+			cand_refs(db, c, get32(r + P_FIRST), get32(r + P_COUNT));
+	}
+}
+
+enum dlg_action dlg_decide(const struct dlg_db *db, struct dlg_subject *s,
+			   struct dlg_verdict *v)
+{
+	struct decision dc;
+	struct cands c;
+	bool digests = false;
+	uint32_t floor = 0;
+
+	if (!decide_start(db, s, &dc, v))
+		return v->action;
+	c.n = 0;
+	c.overflow = false;
+	cand_refs(db, &c, db->free_first, db->free_count);
+	cand_dirs(db, s->path, &c);
+	if (c.overflow)
+		return dlg_decide_scan(db, s, v);
+	for (;;) {
+		uint32_t i = cand_next(&c, floor);
+
+		/* The digest-anchored rules are candidates only for a file
+		 * listed by them, so the subject is hashed when the first of
+		 * them is reached in policy order -- exactly when a scan would
+		 * hash it -- and looked up once. */
+		if (!digests && db->first_digest != DB_NONE && db->first_digest < i) {
+			digests = true;
+			if (subject_hash(s, dc.herr, sizeof dc.herr) != 0) {
+				struct rule rl;
+
+				s->hash_failed = true;
+				verdict_deny(v, db->first_digest + 1,
+					     load_rule(db, db->first_digest, &rl) ? rl.line : 0,
+					     "cannot hash", dc.herr);
+				return v->action;
+			}
+			digest_range(db, s->sha256, &dc.dr);
+			cand_add(&c, db->digests + (size_t)dc.dr.lo * DB_DIGEST_SIZE + G_RULE,
+				 DB_DIGEST_SIZE, dc.dr.hi - dc.dr.lo);
+			if (c.overflow)
+				return dlg_decide_scan(db, s, v);
+			continue;
+		}
+		if (i == DB_NONE)
+			break;
+		floor = i + 1;
+		if (i >= db->n_rules)
+			continue;       /* a reference changed under the mapping */
+		if (try_rule(db, i, s, &dc, v) == STEP_DONE)
+			return v->action;
+	}
+	return no_match(db, s, &dc, v);
 }
 
 static void rule_view(const struct rule *rl, struct dlg_db_rule_view *out)
@@ -1756,11 +2211,6 @@ struct rule_offs {
 static int cmp_pending(const void *a, const void *b)
 {
 	return strcmp(((const struct pending *)a)->s, ((const struct pending *)b)->s);
-}
-
-static int cmp_digest(const void *a, const void *b)
-{
-	return memcmp(a, b, DB_DIGEST_SIZE);
 }
 
 static int check_abs(const char *s, size_t i, unsigned line, const char *what,
@@ -2003,35 +2453,249 @@ static int build_pool(struct pending *pd, size_t n, char **pool, size_t *pool_le
 	return 0;
 }
 
-/* Copies, sorts and de-duplicates each rule's digests into out (room for
- * every digest); returns how many remain. first/count per rule. */
-static size_t put_digests(const struct dlg_policy *p, unsigned char *out,
-			  uint32_t *first, uint32_t *count)
+/* One digest record being planned. */
+struct drec {
+	unsigned char sha256[DLG_SHA256_LEN];
+	uint32_t rule;
+};
+
+static int cmp_drec(const void *pa, const void *pb)
 {
-	size_t n = 0;
+	const struct drec *a = pa, *b = pb;
+	int c = memcmp(a->sha256, b->sha256, DLG_SHA256_LEN);
 
-	for (size_t i = 0; i < p->n_rules; i++) {
-		const struct dlg_rule *r = &p->rules[i];
-		unsigned char *slice = out + n * DB_DIGEST_SIZE;
-		size_t k = 0;
+	return c ? c : (a->rule > b->rule) - (a->rule < b->rule);
+}
 
-		if (r->n_sha256 > 0)
-			memcpy(slice, r->sha256, r->n_sha256 * DB_DIGEST_SIZE);
-		qsort(slice, r->n_sha256, DB_DIGEST_SIZE, cmp_digest);
-		for (size_t j = 0; j < r->n_sha256; j++) {
-			const unsigned char *d = slice + j * DB_DIGEST_SIZE;
+/* Every rule's digests as (digest, rule) records sorted by digest then
+ * rule, exact repeats dropped, into out (room for every digest); returns
+ * how many remain. count[i]: how many distinct digests rule i lists. */
+static size_t put_digests(const struct dlg_policy *p, size_t total, unsigned char *out,
+			  uint32_t *count, char *err, size_t errlen)
+{
+	struct drec *d = malloc((total ? total : 1) * sizeof *d);
+	size_t n = 0, k = 0;
 
-			if (k > 0 && memcmp(d, slice + (k - 1) * DB_DIGEST_SIZE, DB_DIGEST_SIZE) == 0)
-				continue;
-			if (k != j)
-				memcpy(slice + k * DB_DIGEST_SIZE, d, DB_DIGEST_SIZE);
-			k++;
-		}
-		first[i] = (uint32_t)n;
-		count[i] = (uint32_t)k;
-		n += k;
+	if (!d) {
+		dlg_seterr(err, errlen, "out of memory");
+		return (size_t)-1;
 	}
+	for (size_t i = 0; i < p->n_rules; i++) {
+		for (size_t j = 0; j < p->rules[i].n_sha256; j++) {
+			memcpy(d[n].sha256, p->rules[i].sha256[j], DLG_SHA256_LEN);
+			d[n++].rule = (uint32_t)i;
+		}
+	}
+	qsort(d, n, sizeof *d, cmp_drec);
+	for (size_t j = 0; j < n; j++) {
+		if (k > 0 && cmp_drec(&d[j], &d[k - 1]) == 0)
+			continue;
+		d[k++] = d[j];
+	}
+	for (size_t j = 0; j < k; j++) {
+		memcpy(out + j * DB_DIGEST_SIZE + G_SHA256, d[j].sha256, DLG_SHA256_LEN);
+		put32(out + j * DB_DIGEST_SIZE + G_RULE, d[j].rule);
+		count[d[j].rule]++;
+	}
+	free(d);
+	return k;
+}
+
+/* ------------------------------------------------------- planning indexes */
+
+/* What anchors a rule in the indexes: the condition tried first that needs
+ * no more than the subject's path, or its digest when no condition that can
+ * decide on its own (exe, a risk fact) comes before it. */
+enum anchor { A_PATH, A_DIR, A_DIGEST, A_FREE };
+
+static enum anchor rule_anchor(const struct dlg_rule *r)
+{
+	if (r->path)
+		return A_PATH;
+	if (r->dir)
+		return A_DIR;
+	if (r->n_sha256 > 0 && !r->exe && !r->manifest && r->risk == 0 && r->recent == 0 &&
+	    r->n_owners == 0 && r->n_fs == 0)
+		return A_DIGEST;
+	return A_FREE;
+}
+
+/* An index key being planned: a directory key (kind K_DIR: a rule anchored
+ * there; K_PARENT: a path-anchored rule's file is directly in it) or a
+ * path (K_PATH). The key is the len bytes at s. */
+enum { K_DIR, K_PARENT, K_PATH };
+
+struct ikey {
+	uint32_t hash;
+	const char *s;
+	size_t len;
+	int kind;
+	uint32_t rule;
+};
+
+static int cmp_ikey_key(const struct ikey *a, const struct ikey *b)
+{
+	int c;
+
+	if (a->hash != b->hash)
+		return a->hash < b->hash ? -1 : 1;
+	c = memcmp(a->s, b->s, a->len < b->len ? a->len : b->len);
+	if (c)
+		return c;
+	return (a->len > b->len) - (a->len < b->len);
+}
+
+static int cmp_ikey(const void *pa, const void *pb)
+{
+	const struct ikey *a = pa, *b = pb;
+	int c = cmp_ikey_key(a, b);
+
+	if (c)
+		return c;
+	if (a->kind != b->kind)
+		return a->kind < b->kind ? -1 : 1;
+	return (a->rule > b->rule) - (a->rule < b->rule);
+}
+
+static struct ikey ikey(const char *s, size_t len, int kind, size_t rule)
+{
+	struct ikey k = { dlg_db_hash(s, len), s, len, kind, (uint32_t)rule };
+
+	return k;
+}
+
+/* The indexes of a policy, planned: records in file order, the rule
+ * references they and the unanchored list point into. */
+struct iplan {
+	struct ikey *keys;              /* dir and parent keys, then path keys */
+	size_t n_dkeys, n_pkeys;
+	uint32_t *refs;
+	size_t n_refs;
+	uint32_t free_first, free_count, first_digest;
+	/* one per directory record */
+	uint32_t *d_hash, *d_str, *d_first, *d_count, *d_paths;
+	char **d_key;                   /* NUL-terminated copies of the keys */
+	size_t n_dirs;
+	/* one per path record: the first rule of the group names the string */
+	uint32_t *p_hash, *p_rule, *p_first, *p_count;
+	size_t n_paths;
+};
+
+static void iplan_free(struct iplan *ip)
+{
+	for (size_t i = 0; ip->d_key && i < ip->n_dirs; i++)
+		free(ip->d_key[i]);
+	free(ip->d_key);
+	free(ip->keys);
+	free(ip->refs);
+	free(ip->d_hash);
+	free(ip->d_str);
+	free(ip->d_first);
+	free(ip->d_count);
+	free(ip->d_paths);
+	free(ip->p_hash);
+	free(ip->p_rule);
+	free(ip->p_first);
+	free(ip->p_count);
+}
+
+/* Trailing slashes are not part of a directory key ("/" is the empty key),
+ * as below() ignores them. */
+static size_t dir_key_len(const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 0 && dir[n - 1] == '/')
+		n--;
 	return n;
+}
+
+static int iplan_build(struct iplan *ip, const struct dlg_policy *p)
+{
+	size_t nr = p->n_rules, nk = 0, np = 0;
+
+	memset(ip, 0, sizeof *ip);
+	ip->first_digest = DB_NONE;
+	ip->keys = calloc(2 * nr + 1, sizeof *ip->keys);
+	ip->refs = calloc(nr + 1, sizeof *ip->refs);
+	if (!ip->keys || !ip->refs)
+		return -1;
+	/* unanchored rules first: their slice is read by every decision */
+	for (size_t i = 0; i < nr; i++) {
+		const struct dlg_rule *r = &p->rules[i];
+		const char *slash;
+
+		switch (rule_anchor(r)) {
+		case A_PATH:
+			slash = strrchr(r->path, '/');
+			ip->keys[nk++] = ikey(r->path, slash ? (size_t)(slash - r->path) : 0,
+					      K_PARENT, i);
+			break;
+		case A_DIR:
+			ip->keys[nk++] = ikey(r->dir, dir_key_len(r->dir), K_DIR, i);
+			break;
+		case A_DIGEST:
+			if (ip->first_digest == DB_NONE)
+				ip->first_digest = (uint32_t)i;
+			break;
+		case A_FREE:
+			ip->refs[ip->n_refs++] = (uint32_t)i;
+			break;
+		}
+	}
+	ip->free_count = (uint32_t)ip->n_refs;
+	for (size_t i = 0; i < nr; i++)
+		if (rule_anchor(&p->rules[i]) == A_PATH)
+			ip->keys[nk + np++] = ikey(p->rules[i].path, strlen(p->rules[i].path), K_PATH, i);
+	ip->n_dkeys = nk;
+	ip->n_pkeys = np;
+	qsort(ip->keys, nk, sizeof *ip->keys, cmp_ikey);
+	qsort(ip->keys + nk, np, sizeof *ip->keys, cmp_ikey);
+	ip->d_hash = calloc(nk + 1, sizeof *ip->d_hash);
+	ip->d_str = calloc(nk + 1, sizeof *ip->d_str);
+	ip->d_first = calloc(nk + 1, sizeof *ip->d_first);
+	ip->d_count = calloc(nk + 1, sizeof *ip->d_count);
+	ip->d_paths = calloc(nk + 1, sizeof *ip->d_paths);
+	ip->d_key = calloc(nk + 1, sizeof *ip->d_key);
+	ip->p_hash = calloc(np + 1, sizeof *ip->p_hash);
+	ip->p_rule = calloc(np + 1, sizeof *ip->p_rule);
+	ip->p_first = calloc(np + 1, sizeof *ip->p_first);
+	ip->p_count = calloc(np + 1, sizeof *ip->p_count);
+	if (!ip->d_hash || !ip->d_str || !ip->d_first || !ip->d_count || !ip->d_paths ||
+	    !ip->d_key || !ip->p_hash || !ip->p_rule || !ip->p_first || !ip->p_count)
+		return -1;
+	for (size_t i = 0; i < nk; i++) {
+		const struct ikey *k = &ip->keys[i];
+		size_t d = ip->n_dirs;
+
+		if (i == 0 || cmp_ikey_key(k, &ip->keys[i - 1]) != 0) {
+			if (!(ip->d_key[d] = strndup(k->s, k->len)))
+				return -1;
+			ip->d_hash[d] = k->hash;
+			ip->d_first[d] = (uint32_t)ip->n_refs;
+			ip->n_dirs++;
+		}
+		d = ip->n_dirs - 1;
+		if (k->kind == K_DIR) {
+			ip->refs[ip->n_refs++] = k->rule;
+			ip->d_count[d]++;
+		} else {
+			ip->d_paths[d]++;
+		}
+	}
+	for (size_t i = 0; i < np; i++) {
+		const struct ikey *k = &ip->keys[nk + i];
+
+		if (i == 0 || cmp_ikey_key(k, &ip->keys[nk + i - 1]) != 0) {
+			ip->p_hash[ip->n_paths] = k->hash;
+			ip->p_rule[ip->n_paths] = k->rule;
+			ip->p_first[ip->n_paths] = (uint32_t)ip->n_refs;
+			ip->n_paths++;
+		}
+		ip->refs[ip->n_refs++] = k->rule;
+		ip->p_count[ip->n_paths - 1]++;
+	}
+	return 0;
 }
 
 static int cmp_index(const void *a, const void *b)
@@ -2055,7 +2719,7 @@ static int cmp_entry(const void *pa, const void *pb)
  * and where their strings go. */
 struct plan {
 	struct rule_offs *offs;
-	uint32_t *first, *count;        /* digest slice per rule */
+	uint32_t *count;                /* distinct digests per rule */
 	uint32_t *kfirst, *kcount;      /* signed_by slice per rule */
 	uint32_t *manifest;             /* manifest index per rule, or DB_NONE */
 	size_t *keyrefs;                /* all signed_by lists, sorted per rule */
@@ -2077,7 +2741,6 @@ struct plan {
 static void plan_free(struct plan *pl)
 {
 	free(pl->offs);
-	free(pl->first);
 	free(pl->count);
 	free(pl->kfirst);
 	free(pl->kcount);
@@ -2107,7 +2770,6 @@ static int plan_alloc(struct plan *pl, const struct dlg_policy *p, const struct 
 
 	memset(pl, 0, sizeof *pl);
 	pl->offs = calloc(nr, sizeof *pl->offs);
-	pl->first = calloc(nr, sizeof *pl->first);
 	pl->count = calloc(nr, sizeof *pl->count);
 	pl->kfirst = calloc(nr, sizeof *pl->kfirst);
 	pl->kcount = calloc(nr, sizeof *pl->kcount);
@@ -2129,7 +2791,7 @@ static int plan_alloc(struct plan *pl, const struct dlg_policy *p, const struct 
 	pl->entry_path = calloc(ne, sizeof *pl->entry_path);
 	pl->pd = calloc(3 + 3 * p->n_rules + p->n_keys + c->manifests + c->entries,
 			sizeof *pl->pd);
-	return pl->offs && pl->first && pl->count && pl->kfirst && pl->kcount && pl->manifest &&
+	return pl->offs && pl->count && pl->kfirst && pl->kcount && pl->manifest &&
 	       pl->keyrefs && pl->own_first && pl->own_count && pl->fs_first && pl->fs_count &&
 	       pl->values && pl->key_name && pl->key_der && pl->man && pl->man_path &&
 	       pl->man_sig && pl->man_first && pl->man_count && pl->entries &&
@@ -2215,7 +2877,6 @@ static void plan_strings(struct plan *pl, const struct dlg_policy *p)
 	add_pending(pl->pd, &pl->n_pd, p->sig_dir, &pl->sig_dir_off);
 	for (size_t i = 0; i < p->n_rules; i++) {
 		add_pending(pl->pd, &pl->n_pd, p->rules[i].path, &pl->offs[i].path);
-		add_pending(pl->pd, &pl->n_pd, p->rules[i].dir, &pl->offs[i].dir);
 		add_pending(pl->pd, &pl->n_pd, p->rules[i].exe, &pl->offs[i].exe);
 	}
 	for (size_t i = 0; i < p->n_keys; i++)
@@ -2255,7 +2916,6 @@ static void put_rules(const struct plan *pl, const struct dlg_policy *p, unsigne
 		put32(r + R_PATH, pl->offs[i].path);
 		put32(r + R_DIR, pl->offs[i].dir);
 		put32(r + R_EXE, pl->offs[i].exe);
-		put32(r + R_FIRST, pl->first[i]);
 		put32(r + R_COUNT, pl->count[i]);
 		put32(r + R_KEYS_FIRST, pl->kfirst[i]);
 		put32(r + R_KEYS_COUNT, pl->kcount[i]);
@@ -2344,16 +3004,51 @@ static void put_header(unsigned char *h, const struct dlg_policy *p, const struc
 	put32(h + H_ENV_STRIP, p->env_strip);
 }
 
-/* Writes the tables from rules to manifest entries end to end after the
- * header; returns where the blob goes. buf has room for every record before
- * de-duplication; put_blob has placed the key DER already. */
-static size_t put_tables(unsigned char *buf, struct plan *pl, const struct dlg_policy *p)
+/* Writes the tables from the directory index to the manifest entries end
+ * to end after the header; returns where the blob goes, or (size_t)-1 with
+ * err. buf has room for every record before de-duplication; put_blob has
+ * placed the key DER already. */
+static size_t put_tables(unsigned char *buf, struct plan *pl, const struct iplan *ip,
+			 const char *dirstr, size_t dirstr_len, size_t n_digests,
+			 const struct dlg_policy *p, char *err, size_t errlen)
 {
-	size_t at = DB_HEADER_SIZE + p->n_rules * DB_RULE_SIZE, n;
+	size_t at = DB_HEADER_SIZE, n;
 
-	n = put_digests(p, buf + at, pl->first, pl->count);
-	put_rules(pl, p, buf + DB_HEADER_SIZE);
-	put_table(buf, T_RULES, DB_HEADER_SIZE, p->n_rules);
+	for (size_t i = 0; i < ip->n_dirs; i++) {
+		unsigned char *d = buf + at + i * DB_DIR_SIZE;
+
+		put32(d + D_HASH, ip->d_hash[i]);
+		put32(d + D_STR, ip->d_str[i]);
+		put32(d + D_FIRST, ip->d_first[i]);
+		put32(d + D_COUNT, ip->d_count[i]);
+		put32(d + D_PATHS, ip->d_paths[i]);
+	}
+	put_table(buf, T_DIRS, at, ip->n_dirs);
+	at += ip->n_dirs * DB_DIR_SIZE;
+	memcpy(buf + at, dirstr, dirstr_len);
+	put_table(buf, T_DIRSTR, at, (dirstr_len + 3) & ~(size_t)3);
+	at += (dirstr_len + 3) & ~(size_t)3;
+	for (size_t i = 0; i < ip->n_refs; i++)
+		put32(buf + at + i * DB_RULEREF_SIZE, ip->refs[i]);
+	put_table(buf, T_RULEREFS, at, ip->n_refs);
+	at += ip->n_refs * DB_RULEREF_SIZE;
+	put_table(buf, T_RULES, at, p->n_rules);
+	n = put_digests(p, n_digests, buf + at + p->n_rules * DB_RULE_SIZE +
+			ip->n_paths * DB_PATH_SIZE, pl->count, err, errlen);
+	if (n == (size_t)-1)
+		return n;
+	put_rules(pl, p, buf + at);
+	at += p->n_rules * DB_RULE_SIZE;
+	for (size_t i = 0; i < ip->n_paths; i++) {
+		unsigned char *r = buf + at + i * DB_PATH_SIZE;
+
+		put32(r + P_HASH, ip->p_hash[i]);
+		put32(r + P_STR, pl->offs[ip->p_rule[i]].path);
+		put32(r + P_FIRST, ip->p_first[i]);
+		put32(r + P_COUNT, ip->p_count[i]);
+	}
+	put_table(buf, T_PATHS, at, ip->n_paths);
+	at += ip->n_paths * DB_PATH_SIZE;
 	put_table(buf, T_DIGESTS, at, n);
 	at += n * DB_DIGEST_SIZE;
 	put_keys(pl, p, buf + at);
@@ -2373,35 +3068,62 @@ static size_t put_tables(unsigned char *buf, struct plan *pl, const struct dlg_p
 	return at + pl->n_entries * DB_ENTRY_SIZE;
 }
 
+/* The directory strings: each rule's dir and each directory key. */
+static int plan_dirstr(struct plan *pl, struct iplan *ip, const struct dlg_policy *p,
+		       char **pool, size_t *len, char *err, size_t errlen)
+{
+	struct pending *pd = calloc(p->n_rules + ip->n_dirs + 1, sizeof *pd);
+	size_t n = 0;
+	int ret;
+
+	if (!pd) {
+		dlg_seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < p->n_rules; i++)
+		add_pending(pd, &n, p->rules[i].dir, &pl->offs[i].dir);
+	for (size_t i = 0; i < ip->n_dirs; i++)
+		add_pending(pd, &n, ip->d_key[i], &ip->d_str[i]);
+	ret = build_pool(pd, n, pool, len, err, errlen);
+	free(pd);
+	return ret;
+}
+
 int dlg_db_build(const struct dlg_policy *p, unsigned char **out, size_t *out_len,
 		 char *err, size_t errlen)
 {
 	unsigned char *buf = NULL, *blob = NULL;
 	struct counts c;
 	struct plan pl;
-	char *pool = NULL;
-	size_t pool_len = 0, room, at, blob_len;
+	struct iplan ip;
+	char *pool = NULL, *dirstr = NULL;
+	size_t pool_len = 0, dirstr_len = 0, room, at, blob_len;
 	int ret = -1;
 
 	*out = NULL;
 	*out_len = 0;
+	memset(&ip, 0, sizeof ip);
 	if (check_policy(p, &c, err, errlen))
 		return -1;
-	if (plan_alloc(&pl, p, &c) != 0 || !(blob = malloc(c.blob + 4))) {
+	if (plan_alloc(&pl, p, &c) != 0 || !(blob = malloc(c.blob + 4)) ||
+	    iplan_build(&ip, p) != 0) {
 		dlg_seterr(err, errlen, "out of memory");
 		goto end;
 	}
 	plan_slices(&pl, p);
 	plan_strings(&pl, p);
-	if (build_pool(pl.pd, pl.n_pd, &pool, &pool_len, err, errlen))
+	if (build_pool(pl.pd, pl.n_pd, &pool, &pool_len, err, errlen) ||
+	    plan_dirstr(&pl, &ip, p, &dirstr, &dirstr_len, err, errlen))
 		goto end;
 	memset(blob, 0, c.blob + 4);
 	blob_len = put_blob(&pl, p, blob);
 	/* Each part is below 1 GiB (checked), so the sum fits in size_t. */
-	room = DB_HEADER_SIZE + p->n_rules * DB_RULE_SIZE + c.digests * DB_DIGEST_SIZE +
+	room = DB_HEADER_SIZE + ip.n_dirs * DB_DIR_SIZE + ((dirstr_len + 3) & ~(size_t)3) +
+	       ip.n_refs * DB_RULEREF_SIZE + p->n_rules * DB_RULE_SIZE +
+	       ip.n_paths * DB_PATH_SIZE + c.digests * DB_DIGEST_SIZE +
 	       p->n_keys * DB_KEY_SIZE + pl.n_keyrefs * DB_KEYREF_SIZE +
-	       pl.n_values * DB_VALUE_SIZE + pl.n_manifests * DB_MANIFEST_SIZE + pl.n_entries * DB_ENTRY_SIZE + blob_len +
-	       ((pool_len + 3) & ~(size_t)3);
+	       pl.n_values * DB_VALUE_SIZE + pl.n_manifests * DB_MANIFEST_SIZE +
+	       pl.n_entries * DB_ENTRY_SIZE + blob_len + ((pool_len + 3) & ~(size_t)3);
 	if (room > DB_MAX_SIZE) {
 		dlg_seterr(err, errlen, "compiled policy would exceed 1 GiB");
 		goto end;
@@ -2411,7 +3133,9 @@ int dlg_db_build(const struct dlg_policy *p, unsigned char **out, size_t *out_le
 		dlg_seterr(err, errlen, "out of memory");
 		goto end;
 	}
-	at = put_tables(buf, &pl, p);
+	at = put_tables(buf, &pl, &ip, dirstr, dirstr_len, c.digests, p, err, errlen);
+	if (at == (size_t)-1)
+		goto end;
 	memcpy(buf + at, blob, blob_len);
 	put_table(buf, T_BLOB, at, blob_len);
 	at += blob_len;
@@ -2419,6 +3143,9 @@ int dlg_db_build(const struct dlg_policy *p, unsigned char **out, size_t *out_le
 	put_table(buf, T_STRINGS, at, pool_len);
 	at += pool_len;
 	put_header(buf, p, &pl, at);
+	put32(buf + H_FREE_FIRST, ip.free_first);
+	put32(buf + H_FREE_COUNT, ip.free_count);
+	put32(buf + H_FIRST_DIGEST, ip.first_digest);
 	*out = buf;
 	*out_len = at;
 	buf = NULL;
@@ -2427,6 +3154,8 @@ end:
 	free(buf);
 	free(blob);
 	free(pool);
+	free(dirstr);
+	iplan_free(&ip);
 	plan_free(&pl);
 	return ret;
 }

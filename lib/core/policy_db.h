@@ -50,6 +50,17 @@ struct dlg_db {
 	enum dlg_startup startup;       /* startup = "log" / "kill" */
 	bool deny_untrusted_preload;    /* env.deny_untrusted_preload */
 	uint32_t env_strip;             /* env.strip: DLG_ENV_* bits */
+	/* format 4: the indexes dlg_decide looks candidates up in */
+	uint32_t n_dirs;
+	uint32_t n_paths;
+	uint32_t n_rulerefs;
+	uint32_t dirstr_len;
+	const unsigned char *dirs;      /* directory index, sorted by (hash, key) */
+	const unsigned char *paths;     /* path index, sorted by (hash, path) */
+	const unsigned char *rulerefs;  /* 32-bit rule numbers: the indexes' rule lists */
+	const char *dirstr;             /* directory strings (dir keys, rules' dir) */
+	uint32_t free_first, free_count;        /* unanchored rules: rule references */
+	uint32_t first_digest;  /* lowest digest-anchored rule, or DLG_DB_NONE */
 };
 
 /* "no such index" in the accessors below. */
@@ -94,6 +105,10 @@ struct dlg_risk_facts {
 struct dlg_subject {
 	const char *path;       /* canonical path of the object */
 	const char *exe;        /* canonical path of this process's executable, or NULL */
+	/* When exe is NULL and this is set, dlg_decide calls it the first time a
+	 * rule has an exe condition and keeps the result in exe (NULL: unknown):
+	 * a process whose policies never name an executable never looks it up. */
+	const char *(*exe_lookup)(void);
 	int fd;                 /* descriptor of the very inode being decided on; -1 if none */
 	bool have_sha256;       /* set by the caller if known, or by dlg_decide once hashed */
 	unsigned char sha256[DLG_SHA256_LEN];
@@ -125,7 +140,9 @@ struct dlg_verdict {
 	char reason[256];       /* one human sentence, e.g. "rule 4 (line 12): deny dir /tmp" */
 };
 
-/* First matching rule decides, else the default. Within a rule the cheap
+/* First matching rule decides, else the default. Only the rules the
+ * indexes name as candidates are tried (docs/compiled-format.md, "Indexes"):
+ * the same verdict as trying every rule, at O(log n) cost. Within a rule the cheap
  * conditions (path, dir, exe) are checked first, then the risk conditions
  * that need only an fstat of s->fd (fileless, owner, recent, the file's own
  * mode for writable), then fs (fstatfs) and the walk of the directories
@@ -147,6 +164,16 @@ struct dlg_verdict {
  * Returns the action. */
 enum dlg_action dlg_decide(const struct dlg_db *db, struct dlg_subject *s,
 			   struct dlg_verdict *v);
+
+/* The same decision by trying every rule in order, without the indexes:
+ * dlg_decide falls back to it for a path with more indexed ancestors than
+ * it tracks, and the tests compare the two. */
+enum dlg_action dlg_decide_scan(const struct dlg_db *db, struct dlg_subject *s,
+				struct dlg_verdict *v);
+
+/* The hash the indexes use for directory keys and paths (32-bit FNV-1a of
+ * the n bytes at s). */
+uint32_t dlg_db_hash(const char *s, size_t n);
 
 /* Rule accessors for tools (dlguard verify/explain); index is 0-based.
  * Return false when index is out of range. */

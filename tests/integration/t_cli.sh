@@ -76,8 +76,13 @@ check "bad magic: refused with a reason" grep -q "unusable.*magic" <<<"$out"
 # A corrupt record (rule 1's action set to 7) behind a sound header: the
 # preload maps the policy without reading every record, and the decision
 # that meets the bad record denies, saying so; the CLI refuses the file.
-cp "$T/good.db" "$T/badrule.db"
-printf '\007' | dd of="$T/badrule.db" bs=1 seek=128 conv=notrunc 2>/dev/null
+# (The rule must be one the decision tries: the indexes skip rules whose
+# path or dir cannot hold the file.)
+printf 'version = 1; default = "deny";\nrules = ( { action = "allow"; dir = "%s"; } );\n' \
+	"$T/lib" > "$T/libdir.conf"
+"$D" compile "$T/libdir.conf" -o "$T/badrule.db" > /dev/null
+rules_off=$(od -An -tu4 -j48 -N4 "$T/badrule.db" | tr -d ' ')   # header: rules offset
+printf '\007' | dd of="$T/badrule.db" bs=1 seek="$rules_off" conv=notrunc 2>/dev/null
 clear_markers
 out=$(guarded "$T/badrule.db" "$DLG_FIXTURES/loader" "$T/lib/libgood.so" 2>&1)
 check "corrupt rule record: the load is refused with a reason" grep -q "^ERR .*dlguard: .*rule is corrupt" <<<"$out"

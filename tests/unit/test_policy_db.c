@@ -29,7 +29,7 @@
 
 /* The on-disk layout (docs/compiled-format.md), restated so a change to it
  * is a deliberate change to these tests too. */
-#define HDR 128
+#define HDR 192
 #define RULE_SIZE 64
 #define KEY_SIZE 16
 #define MAN_SIZE 64
@@ -62,12 +62,26 @@
 #define O_NVALUES 112
 #define O_VALUES 116
 #define O_ENVSTRIP 120
-#define O_RESERVED 124
+#define O_NDIRS 124
+#define O_DIRS 128
+#define O_DIRSTR 132
+#define O_DIRSTRLEN 136
+#define O_NREFS 140
+#define O_REFS 144
+#define O_NPATHS 148
+#define O_PATHS 152
+#define O_FREEFIRST 156
+#define O_FREECOUNT 160
+#define O_FIRSTDIGEST 164
+#define O_RESERVED 168
+#define DIG_SIZE 36
+#define DIR_SIZE 20
+#define PATH_SIZE 16
 #define R_ACTION 0
 #define R_PATH 8
 #define R_DIR 12
 #define R_EXE 16
-#define R_FIRST 20
+#define R_RESERVED 20
 #define R_COUNT 24
 #define R_KFIRST 28
 #define R_KCOUNT 32
@@ -460,7 +474,7 @@ static void test_accessor_and_dedupe(void **state)
 
 	/* the slice is sorted: 0x10.. before 0x30.. */
 	assert_int_equal(db.digests[0], 0x10);
-	assert_int_equal(db.digests[DLG_SHA256_LEN], 0x30);
+	assert_int_equal(db.digests[DIG_SIZE], 0x30);
 
 	/* deterministic output */
 	buf2 = build(&p, &len2);
@@ -546,7 +560,7 @@ static void test_build_refuses(void **state)
 static unsigned char *reference_db(size_t *len)
 {
 	static unsigned char d[2][DLG_SHA256_LEN], der0[40], der1[33], msig[70];
-	static struct dlg_rule r[6];
+	static struct dlg_rule r[7];
 	static uint32_t owners[3] = { 1000, 0, 1000 }, fs[2] = { TMPFS_MAGIC, NFS_SUPER_MAGIC };
 	static uint32_t fs_only[1] = { NFS_SUPER_MAGIC };
 	static struct dlg_key keys[2];
@@ -594,7 +608,9 @@ static unsigned char *reference_db(size_t *len)
 	r[5] = mkrule(DLG_ACTION_DENY, 10, NULL, NULL, NULL, NULL, 0);
 	r[5].fs = fs_only;
 	r[5].n_fs = 1;
-	p = mkpolicy(r, 6, DLG_ACTION_DENY);
+	/* format 4: a digest-anchored rule */
+	r[6] = mkrule(DLG_ACTION_ALLOW, 11, NULL, NULL, NULL, &d[1], 1);
+	p = mkpolicy(r, 7, DLG_ACTION_DENY);
 	p.log_file = (char *)"/var/log/dlguard.log";
 	p.log_stderr = true;
 	p.keys = keys;
@@ -694,6 +710,10 @@ static bool header_byte_may_change(size_t i, size_t k)
 		return k == 1;
 	if (i == O_ENVSTRIP || i == O_ENVSTRIP + 1)
 		return true;    /* all 16 low bits name a variable */
+	/* the unanchored slice may move inside the rule references: the
+	 * indexes are checked for bounds, not for sense, like a rule's action */
+	if ((i == O_FREEFIRST || i == O_FREECOUNT) && k == 1)
+		return true;
 	return (i >= O_SOURCE && i < O_SOURCE + 4) || (i >= O_LOGFILE && i < O_LOGFILE + 4) ||
 	       (i >= O_SIGDIR && i < O_SIGDIR + 4);
 }
@@ -740,7 +760,7 @@ static void test_flipped(void **state)
 enum width { W32, W64, W8 };
 
 /* Where a damaged field lies: the file, or the first record of a table. */
-enum base { B_FILE, B_RULE, B_KEY, B_KEYREF, B_MAN };
+enum base { B_FILE, B_RULE, B_KEY, B_KEYREF, B_MAN, B_DIR, B_PATH, B_REF };
 
 struct damage {
 	const char *what;       /* expected in the error message */
@@ -758,7 +778,8 @@ static void test_damaged_fields(void **state)
 	struct dlg_db db;
 	char err[256];
 	uint32_t strlen_, nd, rules_off, str_off;
-	size_t bases[5];
+	size_t bases[8];
+	uint32_t dirstrlen, nrefs;
 
 	(void)state;
 	ref = reference_db(&len);
@@ -767,6 +788,18 @@ static void test_damaged_fields(void **state)
 	bases[B_KEY] = rd32(ref + O_KEYS);
 	bases[B_KEYREF] = rd32(ref + O_KEYREFS);
 	bases[B_MAN] = rd32(ref + O_MANIFESTS);
+	bases[B_DIR] = rd32(ref + O_DIRS);
+	bases[B_PATH] = rd32(ref + O_PATHS);
+	bases[B_REF] = rd32(ref + O_REFS);
+	dirstrlen = rd32(ref + O_DIRSTRLEN);
+	nrefs = rd32(ref + O_NREFS);
+	/* dirs "" (rule 3), "/opt/p" (rule 1's parent), "/opt/s", "/tmp"; one
+	 * path; references: 2 unanchored, 3 dir rules, 1 path rule */
+	assert_int_equal(rd32(ref + O_NDIRS), 4);
+	assert_int_equal(rd32(ref + O_NPATHS), 1);
+	assert_int_equal(nrefs, 6);
+	assert_int_equal(rd32(ref + O_FREECOUNT), 2);
+	assert_int_equal(rd32(ref + O_FIRSTDIGEST), 6);
 	assert_int_equal(rd32(ref + O_NVALUES), 5);
 	assert_int_equal(rd32(ref + O_ENVSTRIP), DLG_ENV_LD_PRELOAD | DLG_ENV_LD_AUDIT);
 	assert_int_equal(rd32(ref + O_FLAGS), 2 | 4 | 8);
@@ -778,8 +811,8 @@ static void test_damaged_fields(void **state)
 	nd = rd32(ref + O_NDIGESTS);
 	rules_off = rd32(ref + O_RULES);
 	str_off = rd32(ref + O_STRINGS);
-	assert_int_equal(rules_off, HDR);
-	assert_int_equal(nd, 3);
+	assert_true(rules_off > HDR);
+	assert_int_equal(nd, 4);
 
 	const struct damage cases[] = {
 		{ "bad magic", B_FILE, 0, W8, 'X', false },
@@ -788,7 +821,9 @@ static void test_damaged_fields(void **state)
 		  W32, 1, false },
 		{ "format version 2 is not supported by this dlguard; recompile", B_FILE, O_VERSION,
 		  W32, 2, false },
-		{ "unsupported format version 4", B_FILE, O_VERSION, W32, 4, false },
+		{ "format version 3 is not supported by this dlguard; recompile", B_FILE, O_VERSION,
+		  W32, 3, false },
+		{ "unsupported format version 5", B_FILE, O_VERSION, W32, 5, false },
 		{ "unsupported format version 0", B_FILE, O_VERSION, W32, 0, false },
 		{ "header size", B_FILE, O_HSIZE, W32, 64, false },
 		{ "header size", B_FILE, O_HSIZE, W32, 96, false },
@@ -807,7 +842,7 @@ static void test_damaged_fields(void **state)
 		{ "source offset", B_FILE, O_SOURCE, W32, NONE, false },
 		{ "rules", B_FILE, O_NRULES, W32, NONE, false },                /* count * 48 > 2^32 */
 		{ "rules", B_FILE, O_NRULES, W32, 0x05555556u, false },         /* count * 48 > 2^32 */
-		{ "tables overlap", B_FILE, O_NRULES, W32, 7, false },          /* runs into digests */
+		{ "tables overlap", B_FILE, O_NRULES, W32, 8, false },          /* runs into the paths */
 		{ "not 4-byte aligned", B_FILE, O_RULES, W32, 1, true },
 		{ "not 4-byte aligned", B_FILE, O_RULES, W32, 2, true },
 		{ "overlaps the header", B_FILE, O_RULES, W32, 0, false },
@@ -826,8 +861,8 @@ static void test_damaged_fields(void **state)
 		{ "strings", B_FILE, O_STRLEN, W32, NONE, false },
 		{ "not NUL-terminated", B_FILE, O_STRLEN, W32, 0, false },
 		{ "not NUL-terminated", B_FILE, O_STRLEN, W32, (uint32_t)-1, true },
-		{ "reserved header byte 124", B_FILE, O_RESERVED, W8, 1, false },
-		{ "reserved header byte 127", B_FILE, HDR - 1, W8, 0x80, false },
+		{ "reserved header byte 168", B_FILE, O_RESERVED, W8, 1, false },
+		{ "reserved header byte 191", B_FILE, HDR - 1, W8, 0x80, false },
 		/* format 2: signature directory, tables of keys, key references,
 		 * manifests, entries, the blob */
 		{ "signature dir offset", B_FILE, O_SIGDIR, W32, strlen_, false },
@@ -887,9 +922,7 @@ static void test_damaged_fields(void **state)
 		{ "rule 1: dir offset out of range", B_RULE, R_DIR, W32, strlen_, false },
 		{ "rule 1: exe offset out of range", B_RULE, R_EXE, W32, strlen_, false },
 		{ "rule 1: path is not absolute", B_RULE, R_PATH, W32, 1, true },
-		{ "rule 1: digest slice", B_RULE, R_COUNT, W32, 2, true },
-		{ "rule 1: digest slice", B_RULE, R_FIRST, W32, 2, true },
-		{ "rule 1: digest slice", B_RULE, R_FIRST, W32, NONE, false },
+		{ "rule 1: reserved field is not zero", B_RULE, R_RESERVED, W32, 1, false },
 		/* format 3: risk flags, owner and fs slices, the values table,
 		 * environment variables */
 		{ "rule 1: unknown risk flags 0x4", B_RULE, R_RISK, W32, 4, false },
@@ -913,6 +946,34 @@ static void test_damaged_fields(void **state)
 		  false },
 		{ "rule 2: no condition", B_RULE, RULE_SIZE + R_DIR, W32, NONE, false },
 		{ "rule 3: bad action", B_RULE, 2 * RULE_SIZE + R_ACTION, W32, 7, false },
+		/* format 4: the indexes */
+		{ "directory index", B_FILE, O_NDIRS, W32, NONE, false },
+		{ "not contiguous", B_FILE, O_NDIRS, W32, (uint32_t)-1, true },
+		{ "tables overlap: directory index and directory strings", B_FILE, O_NDIRS, W32, 1,
+		  true },
+		{ "tables overlap: directory strings and rule references", B_FILE, O_DIRSTRLEN, W32, 1,
+		  true },
+		{ "not NUL-terminated", B_FILE, O_DIRSTRLEN, W32, (uint32_t)-4, true },
+		{ "directory strings", B_FILE, O_DIRSTRLEN, W32, NONE - 3, false },
+		{ "rule references", B_FILE, O_NREFS, W32, NONE, false },
+		{ "not contiguous", B_FILE, O_NREFS, W32, (uint32_t)-1, true },
+		{ "path index", B_FILE, O_NPATHS, W32, 0x40000000u, false },
+		{ "not contiguous", B_FILE, O_NPATHS, W32, (uint32_t)-1, true },
+		{ "unanchored rules 0+7 out of range of 6", B_FILE, O_FREECOUNT, W32, 7, false },
+		{ "unanchored rules", B_FILE, O_FREEFIRST, W32, NONE, false },
+		{ "first digest-anchored rule 7 out of range of 7 rules", B_FILE, O_FIRSTDIGEST, W32,
+		  7, false },
+		{ "rule reference 1: rule 7 out of range of 7 rules", B_REF, 0, W32, 7, false },
+		{ "rule reference 6: rule", B_REF, 20, W32, NONE, false },
+		{ "directory index 1: key out of range", B_DIR, 4, W32, dirstrlen, false },
+		{ "directory index 1: key out of range", B_DIR, 4, W32, NONE, false },
+		{ "directory index 2: hash does not match", B_DIR, DIR_SIZE, W32, 1, true },
+		{ "directory index 3: rule slice", B_DIR, 2 * DIR_SIZE + 12, W32, nrefs, false },
+		{ "directory index 1: rule slice", B_DIR, 8, W32, NONE, false },
+		{ "path index 1: key out of range", B_PATH, 4, W32, strlen_, false },
+		{ "path index 1: hash does not match", B_PATH, 0, W32, 1, true },
+		{ "path index 1: rule slice", B_PATH, 12, W32, nrefs, true },
+		{ "rule 2: dir offset out of range", B_RULE, RULE_SIZE + R_DIR, W32, dirstrlen, false },
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -2343,7 +2404,9 @@ static void test_million_digests(void **state)
 	r[0] = mkrule(DLG_ACTION_ALLOW, 1, NULL, "/usr/lib", NULL, d, n);
 	p = mkpolicy(r, 1, DLG_ACTION_DENY);
 	buf = build(&p, &len);
-	assert_int_equal(len, HDR + RULE_SIZE + n * DLG_SHA256_LEN + rd32(buf + O_STRLEN));
+	assert_int_equal(rd32(buf + O_NDIGESTS), n);
+	assert_int_equal(rd32(buf + O_NRULES), 1);
+	assert_int_equal(len, rd32(buf + O_STRINGS) + rd32(buf + O_STRLEN));
 	assert_int_equal(dlg_db_open_mem(&db, buf, len, NULL, 0), 0);
 	assert_int_equal(db.n_digests, n);
 	assert_true(dlg_db_rule(&db, 0, &rv));
@@ -2360,6 +2423,365 @@ static void test_million_digests(void **state)
 	memset(s.sha256, 0xff, DLG_SHA256_LEN);
 	assert_int_equal(dlg_decide(&db, &s, &v), DLG_ACTION_DENY);
 	free(buf);
+	free(d);
+}
+
+
+/* ------------------------------------------------------------- indexes */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static uint64_t rng_next(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* Decides s with the indexes and with a scan of every rule, on copies of
+ * s: the two must agree on everything a caller sees. */
+static void same_as_scan(const struct dlg_db *db, const struct dlg_subject *s, const char *ctx)
+{
+	struct dlg_subject a = *s, b = *s;
+	struct dlg_verdict va, vb;
+
+	memset(&va, 0x5a, sizeof va);
+	memset(&vb, 0x5a, sizeof vb);
+	dlg_decide(db, &a, &va);
+	dlg_decide_scan(db, &b, &vb);
+	if (va.action != vb.action || va.rule != vb.rule || va.line != vb.line ||
+	    strcmp(va.reason, vb.reason) != 0 || a.hash_failed != b.hash_failed ||
+	    a.risk_failed != b.risk_failed || a.have_sha256 != b.have_sha256 ||
+	    a.sig_checked != b.sig_checked || strcmp(a.sig_status, b.sig_status) != 0)
+		fail_msg("%s: %s (exe %s): indexed '%s' (rule %u), scan '%s' (rule %u)", ctx,
+			 s->path, s->exe ? s->exe : "-", va.reason, va.rule, vb.reason, vb.rule);
+}
+
+/* Random policies over a small world of paths, directories, executables
+ * and digests, every subject of that world decided both ways. The world is
+ * made of the shapes the indexes must get right: "/", a subject with a
+ * trailing slash or without one,
+ * a directory that is a prefix of another's name (/opt/a, /opt/ab), files
+ * directly in a directory and deeper, one path named by several rules,
+ * digest-only rules before and after anchored ones, exe conditions, and a
+ * risk condition that cannot be checked (no fd) and so denies where a scan
+ * would meet it. */
+static void test_index_same_as_scan(void **state)
+{
+	static const char *const dirs[] = { "/", "/opt", "/opt/a", "/opt/ab", "/opt/a/b",
+					     "/usr/lib", "/tmp" };
+	static const char *const files[] = { "/opt/a/x.so", "/opt/ab/x.so", "/opt/a/b/y.so",
+					     "/usr/lib/libc.so", "/tmp/e.so", "/x.so", "/opt/a",
+					     "/opt/a/b/", "/", "relative.so", "/opt/ab" };
+	static const char *const exes[] = { NULL, "/bin/a", "/bin/b" };
+	static unsigned char dg[4][DLG_SHA256_LEN];
+	static uint32_t owner0[1] = { 0 };
+	struct dlg_rule r[40];
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	size_t compared = 0;
+
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		memset(dg[i], 0x11 * (i + 1), DLG_SHA256_LEN);
+	for (int round = 0; round < 400; round++) {
+		size_t n = 1 + rng_next(&x) % 40;
+		struct dlg_policy p;
+		struct dlg_db db;
+		unsigned char *buf;
+		size_t len;
+		char ctx[64];
+
+		for (size_t i = 0; i < n; i++) {
+			uint64_t k = rng_next(&x);
+			enum dlg_action a = k & 1 ? DLG_ACTION_ALLOW : DLG_ACTION_DENY;
+			const char *path = NULL, *dir = NULL, *exe = NULL;
+			size_t nd = 0, d0 = 0;
+
+			if (k % 10 < 3)
+				path = files[(k >> 8) % 9];     /* absolute ones only */
+			else if (k % 10 < 7)
+				dir = dirs[(k >> 12) % (sizeof dirs / sizeof dirs[0])];
+			if ((k >> 20) % 5 == 0)
+				exe = exes[1 + (k >> 24) % 2];
+			if ((k >> 28) % 3 == 0 || (!path && !dir && !exe)) {
+				nd = 1 + (k >> 32) % 2;
+				d0 = (k >> 36) % 3;
+			}
+			r[i] = mkrule(a, (unsigned)(i + 10), path, dir, exe, nd ? &dg[d0] : NULL, nd);
+			if ((k >> 40) % 17 == 0) {
+				r[i].owners = owner0;
+				r[i].n_owners = 1;
+			}
+		}
+		p = mkpolicy(r, n, rng_next(&x) & 1 ? DLG_ACTION_ALLOW : DLG_ACTION_DENY);
+		buf = build(&p, &len);
+		assert_int_equal(dlg_db_open_mem(&db, buf, len, NULL, 0), 0);
+		for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+			for (size_t e = 0; e < 3; e++) {
+				for (int d = -1; d < 4; d++) {
+					struct dlg_subject s = { .path = files[f], .exe = exes[e],
+								 .fd = -1 };
+
+					if (d >= 0) {
+						s.have_sha256 = true;
+						memcpy(s.sha256, dg[d], DLG_SHA256_LEN);
+					}
+					snprintf(ctx, sizeof ctx, "round %d", round);
+					same_as_scan(&db, &s, ctx);
+					compared++;
+				}
+			}
+		}
+		free(buf);
+	}
+	assert_true(compared > 10000);
+}
+
+/* Two different strings with the same dlg_db_hash, found by brute force
+ * (birthday bound: a few hundred thousand 32-bit hashes). */
+static void collision_name(const char *prefix, uint32_t i, char *out, size_t len)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull + i;
+	char tail[11];
+
+	for (int k = 0; k < 10; k++)
+		tail[k] = (char)('a' + rng_next(&x) % 26);
+	tail[10] = '\0';
+	snprintf(out, len, "%s%s", prefix, tail);
+}
+
+static void hash_collision(const char *prefix, char *a, char *b, size_t len)
+{
+	enum { N = 400000 };
+	uint64_t *h = malloc(N * sizeof *h);
+	char s[64];
+
+	assert_non_null(h);
+	for (uint32_t i = 0; i < N; i++) {
+		collision_name(prefix, i, s, sizeof s);
+		h[i] = (uint64_t)dlg_db_hash(s, strlen(s)) << 32 | i;
+	}
+	qsort(h, N, sizeof *h, cmp_u64);
+	for (uint32_t i = 1; i < N; i++) {
+		if (h[i] >> 32 == h[i - 1] >> 32) {
+			collision_name(prefix, (uint32_t)h[i - 1], a, len);
+			collision_name(prefix, (uint32_t)h[i], b, len);
+			if (strcmp(a, b) == 0)
+				continue;
+			free(h);
+			return;
+		}
+	}
+	fail_msg("no collision found");
+}
+
+/* Keys that share a hash are told apart by their strings, in both
+ * indexes, whichever comes first. */
+static void test_index_collisions(void **state)
+{
+	char d1[64], d2[64], p1[80], p2[80], f1[96], f2[96];
+	struct dlg_rule r[4];
+	struct dlg_policy p;
+	struct dlg_db db;
+	struct dlg_verdict v;
+	unsigned char *buf;
+	size_t len;
+
+	(void)state;
+	hash_collision("/opt/d", d1, d2, sizeof d1);
+	assert_int_equal(dlg_db_hash(d1, strlen(d1)), dlg_db_hash(d2, strlen(d2)));
+	hash_collision("/srv/f", p1, p2, sizeof p1);
+	r[0] = mkrule(DLG_ACTION_DENY, 1, NULL, d1, NULL, NULL, 0);
+	r[1] = mkrule(DLG_ACTION_ALLOW, 2, NULL, d2, NULL, NULL, 0);
+	r[2] = mkrule(DLG_ACTION_DENY, 3, p1, NULL, NULL, NULL, 0);
+	r[3] = mkrule(DLG_ACTION_ALLOW, 4, p2, NULL, NULL, NULL, 0);
+	p = mkpolicy(r, 4, DLG_ACTION_DENY);
+	buf = build(&p, &len);
+	assert_int_equal(dlg_db_open_mem(&db, buf, len, NULL, 0), 0);
+	snprintf(f1, sizeof f1, "%s/x.so", d1);
+	snprintf(f2, sizeof f2, "%s/x.so", d2);
+	{
+		struct dlg_subject s1 = { .path = f1, .fd = -1 }, s2 = { .path = f2, .fd = -1 };
+		struct dlg_subject s3 = { .path = p1, .fd = -1 }, s4 = { .path = p2, .fd = -1 };
+
+		assert_int_equal(dlg_decide(&db, &s1, &v), DLG_ACTION_DENY);
+		assert_int_equal(v.rule, 1);
+		assert_int_equal(dlg_decide(&db, &s2, &v), DLG_ACTION_ALLOW);
+		assert_int_equal(v.rule, 2);
+		assert_int_equal(dlg_decide(&db, &s3, &v), DLG_ACTION_DENY);
+		assert_int_equal(v.rule, 3);
+		assert_int_equal(dlg_decide(&db, &s4, &v), DLG_ACTION_ALLOW);
+		assert_int_equal(v.rule, 4);
+	}
+	free(buf);
+}
+
+/* The subject is hashed when, and only when, a scan would hash it: at the
+ * first digest-only rule reached, not for a file an earlier rule decides. */
+static void test_index_hashing_order(void **state)
+{
+	static unsigned char d[1][DLG_SHA256_LEN] = { { 0x42 } };
+	struct dlg_rule r[3];
+	struct dlg_policy p;
+	struct dlg_db db;
+	struct dlg_verdict v;
+	unsigned char *buf;
+	size_t len;
+
+	(void)state;
+	r[0] = mkrule(DLG_ACTION_ALLOW, 1, NULL, "/usr/lib", NULL, NULL, 0);
+	r[1] = mkrule(DLG_ACTION_ALLOW, 2, NULL, NULL, NULL, d, 1);
+	r[2] = mkrule(DLG_ACTION_ALLOW, 3, NULL, "/opt", NULL, NULL, 0);
+	p = mkpolicy(r, 3, DLG_ACTION_DENY);
+	buf = build(&p, &len);
+	assert_int_equal(dlg_db_open_mem(&db, buf, len, NULL, 0), 0);
+	{
+		struct dlg_subject a = { .path = "/usr/lib/x.so", .fd = -1 };
+		struct dlg_subject b = { .path = "/opt/x.so", .fd = -1 };
+		struct dlg_subject c = { .path = "/opt/x.so", .fd = -1, .have_sha256 = true };
+
+		assert_int_equal(dlg_decide(&db, &a, &v), DLG_ACTION_ALLOW);
+		assert_int_equal(v.rule, 1);
+		assert_false(a.hash_failed);
+		/* rule 2 comes before rule 3: it needs the digest, which
+		 * cannot be had without an fd */
+		assert_int_equal(dlg_decide(&db, &b, &v), DLG_ACTION_DENY);
+		assert_int_equal(v.rule, 2);
+		assert_true(b.hash_failed);
+		assert_string_equal(v.reason, "rule 2 (line 2): cannot hash: no file descriptor");
+		memcpy(c.sha256, d[0], DLG_SHA256_LEN);
+		assert_int_equal(dlg_decide(&db, &c, &v), DLG_ACTION_ALLOW);
+		assert_int_equal(v.rule, 2);
+		c.sha256[0] ^= 1;
+		assert_int_equal(dlg_decide(&db, &c, &v), DLG_ACTION_ALLOW);
+		assert_int_equal(v.rule, 3);
+	}
+	free(buf);
+}
+
+/* A path under more indexed directories than one decision tracks is
+ * decided by a scan, with the same verdict. */
+static void test_index_deep_path(void **state)
+{
+	enum { DEPTH = 60 };
+	static char dir[DEPTH][DEPTH * 2 + 16];
+	struct dlg_rule r[DEPTH + 1];
+	char path[DEPTH * 2 + 16];
+	struct dlg_policy p;
+	struct dlg_db db;
+	struct dlg_verdict v;
+	unsigned char *buf;
+	size_t len, at = 0;
+
+	(void)state;
+	for (int i = 0; i < DEPTH; i++) {
+		path[at++] = '/';
+		path[at++] = 'd';
+		path[at] = '\0';
+		snprintf(dir[i], sizeof dir[i], "%s", path);
+		/* each level has a rule that does not match (wrong exe) */
+		r[i] = mkrule(DLG_ACTION_DENY, (unsigned)i + 1, NULL, dir[i], "/bin/none", NULL, 0);
+	}
+	snprintf(path + at, sizeof path - at, "/x.so");
+	r[DEPTH] = mkrule(DLG_ACTION_ALLOW, DEPTH + 1, NULL, dir[DEPTH - 1], NULL, NULL, 0);
+	p = mkpolicy(r, DEPTH + 1, DLG_ACTION_DENY);
+	buf = build(&p, &len);
+	assert_int_equal(dlg_db_open_mem(&db, buf, len, NULL, 0), 0);
+	{
+		struct dlg_subject s = { .path = path, .fd = -1, .exe = "/bin/app" };
+
+		assert_int_equal(dlg_decide(&db, &s, &v), DLG_ACTION_ALLOW);
+		assert_int_equal(v.rule, DEPTH + 1);
+		same_as_scan(&db, &s, "deep");
+		s.exe = "/bin/none";
+		assert_int_equal(dlg_decide(&db, &s, &v), DLG_ACTION_DENY);
+		assert_int_equal(v.rule, 1);
+	}
+	free(buf);
+}
+
+/* The CLI's open checks that the indexes are sorted: two directory
+ * records swapped are refused. */
+static void test_index_unsorted(void **state)
+{
+	unsigned char *ref, *c, tmp[DIR_SIZE];
+	size_t len, dirs;
+	struct dlg_db db;
+	char err[256] = "";
+
+	(void)state;
+	ref = reference_db(&len);
+	c = dup_exact(ref, len);
+	dirs = rd32(c + O_DIRS);
+	memcpy(tmp, c + dirs, DIR_SIZE);
+	memcpy(c + dirs, c + dirs + DIR_SIZE, DIR_SIZE);
+	memcpy(c + dirs + DIR_SIZE, tmp, DIR_SIZE);
+	assert_int_equal(dlg_db_open_mem(&db, c, len, err, sizeof err), -1);
+	assert_non_null(strstr(err, "directory index 2: not sorted"));
+	free(c);
+	free(ref);
+}
+
+/* 1,000 rules of 1,000 digests each, the subject's digest in the last
+ * one: decided through the digest index, found among a million records. */
+static void test_index_many_digest_rules(void **state)
+{
+	enum { RULES = 1000, PER = 1000 };
+	unsigned char (*d)[DLG_SHA256_LEN] = malloc((size_t)RULES * PER * DLG_SHA256_LEN);
+	struct dlg_rule *r = calloc(RULES + 1, sizeof *r);
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	struct dlg_policy p;
+	struct dlg_db db;
+	struct dlg_verdict v;
+	unsigned char *buf;
+	size_t len;
+
+	(void)state;
+	assert_non_null(d);
+	assert_non_null(r);
+	for (size_t i = 0; i < (size_t)RULES * PER; i++)
+		for (size_t j = 0; j < DLG_SHA256_LEN; j += 8) {
+			uint64_t v64 = rng_next(&x);
+
+			memcpy(d[i] + j, &v64, 8);
+		}
+	r[0] = mkrule(DLG_ACTION_DENY, 1, NULL, "/tmp", NULL, NULL, 0);
+	for (size_t i = 0; i < RULES; i++)
+		r[i + 1] = mkrule(DLG_ACTION_ALLOW, (unsigned)i + 2, NULL, NULL, NULL,
+				  d + i * PER, PER);
+	p = mkpolicy(r, RULES + 1, DLG_ACTION_DENY);
+	buf = build(&p, &len);
+	assert_int_equal(dlg_db_open_mem(&db, buf, len, NULL, 0), 0);
+	for (size_t i = 0; i < (size_t)RULES * PER; i += 7919) {
+		struct dlg_subject s = { .path = "/opt/x.so", .fd = -1, .have_sha256 = true };
+
+		memcpy(s.sha256, d[i], DLG_SHA256_LEN);
+		assert_int_equal(dlg_decide(&db, &s, &v), DLG_ACTION_ALLOW);
+		assert_int_equal(v.rule, i / PER + 2);
+		if (i % 100 == 0)
+			same_as_scan(&db, &s, "many");
+		s.path = "/tmp/x.so";
+		assert_int_equal(dlg_decide(&db, &s, &v), DLG_ACTION_DENY);
+		assert_int_equal(v.rule, 1);
+	}
+	{
+		struct dlg_subject s = { .path = "/opt/x.so", .fd = -1, .have_sha256 = true };
+
+		memset(s.sha256, 0x00, DLG_SHA256_LEN);
+		assert_int_equal(dlg_decide(&db, &s, &v), DLG_ACTION_DENY);
+		assert_int_equal(v.rule, 0);
+		memset(s.sha256, 0xff, DLG_SHA256_LEN);
+		assert_int_equal(dlg_decide(&db, &s, &v), DLG_ACTION_DENY);
+		same_as_scan(&db, &s, "many/none");
+	}
+	free(buf);
+	free(r);
 	free(d);
 }
 
@@ -2392,6 +2814,12 @@ int main(void)
 		cmocka_unit_test(test_write_open_file),
 		cmocka_unit_test(test_open_file_odd),
 		cmocka_unit_test(test_million_digests),
+		cmocka_unit_test(test_index_same_as_scan),
+		cmocka_unit_test(test_index_collisions),
+		cmocka_unit_test(test_index_hashing_order),
+		cmocka_unit_test(test_index_deep_path),
+		cmocka_unit_test(test_index_unsorted),
+		cmocka_unit_test(test_index_many_digest_rules),
 		cmocka_unit_test(test_decide_signatures),
 		cmocka_unit_test(test_signature_tables),
 		cmocka_unit_test(test_big_manifest),
