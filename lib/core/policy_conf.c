@@ -397,32 +397,61 @@ static int hexval(char c)
 	return -1;
 }
 
+/* 64 hex digits into out; false (and nothing said, out clobbered) for anything
+ * else. */
+static bool hex_digest(const char *s, unsigned char out[DLG_SHA256_LEN])
+{
+	size_t i;
+
+	if (strlen(s) != (size_t)2 * DLG_SHA256_LEN)
+		return false;
+	for (i = 0; i < DLG_SHA256_LEN; i++) {
+		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return true;
+}
+
 static bool parse_digest(struct dlg_diags *d, unsigned line, size_t rule_no, const char *s,
 			 unsigned char out[DLG_SHA256_LEN])
 {
 	size_t len = strlen(s), i;
 	qbuf q;
 
+	if (hex_digest(s, out))
+		return true;
 	if (len != (size_t)2 * DLG_SHA256_LEN) {
 		ERR(d, line, "rule %zu: sha256 %s has %zu characters; a SHA-256 digest is "
 		    "exactly 64 hex digits", rule_no, quote(&q, s), len);
 		return false;
 	}
-	for (i = 0; i < len; i++) {
-		if (hexval(s[i]) < 0) {
-			ERR(d, line, "rule %zu: sha256 %s has a non-hex character at position "
-			    "%zu", rule_no, quote(&q, s), i + 1);
-			return false;
-		}
-	}
-	for (i = 0; i < DLG_SHA256_LEN; i++)
-		out[i] = (unsigned char)(hexval(s[2 * i]) << 4 | hexval(s[2 * i + 1]));
-	return true;
+	for (i = 0; hexval(s[i]) >= 0; i++)
+		;
+	ERR(d, line, "rule %zu: sha256 %s has a non-hex character at position %zu", rule_no,
+	    quote(&q, s), i + 1);
+	return false;
 }
 
-static int digest_cmp(const void *a, const void *b)
+/* A digest and its item number: sorted by both, each repeat lands right
+ * after the earliest item with the same digest, so one pass over the sorted
+ * array names every later item, as a compare-with-all-earlier loop would
+ * (that loop took minutes on learned policies with a million digests). */
+struct digest_at {
+	unsigned char d[DLG_SHA256_LEN];
+	size_t i;
+};
+
+static int digest_at_cmp(const void *pa, const void *pb)
 {
-	return memcmp(a, b, DLG_SHA256_LEN);
+	const struct digest_at *a = pa, *b = pb;
+	int c = memcmp(a->d, b->d, DLG_SHA256_LEN);
+
+	if (c)
+		return c;
+	return (a->i > b->i) - (a->i < b->i);
 }
 
 /* A key that takes one string or an array of them: how many elements (an
@@ -449,58 +478,100 @@ static bool one_or_array(struct dlg_diags *d, const config_setting_t *s, size_t 
 	return true;
 }
 
+/* Item i of a setting that is one string or an array of them. */
+static const config_setting_t *string_item(const config_setting_t *s, size_t i)
+{
+	if (config_setting_type(s) == CONFIG_TYPE_STRING)
+		return s;
+	return config_setting_get_elem(s, (unsigned)i);
+}
+
+/* The items that are well-formed digests, sorted by (digest, item). */
+static size_t collect_digests(const config_setting_t *s, size_t n, struct digest_at *v)
+{
+	size_t i, good = 0;
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = string_item(s, i);
+
+		if (config_setting_type(e) == CONFIG_TYPE_STRING &&
+		    hex_digest(config_setting_get_string(e), v[good].d))
+			v[good++].i = i;
+	}
+	qsort(v, good, sizeof *v, digest_at_cmp);
+	return good;
+}
+
+static bool mark_repeats(const struct digest_at *v, size_t good, bool *repeat)
+{
+	bool any = false;
+
+	for (size_t k = 1; k < good; k++) {
+		if (memcmp(v[k].d, v[k - 1].d, DLG_SHA256_LEN) == 0) {
+			repeat[v[k].i] = true;
+			any = true;
+		}
+	}
+	return any;
+}
+
+/* One error per bad item, in item order (the order the findings of one line
+ * keep). */
+static void report_digests(struct dlg_diags *d, const config_setting_t *s, size_t rule_no,
+			   size_t n, const bool *repeat)
+{
+	unsigned char scratch[DLG_SHA256_LEN];
+
+	for (size_t i = 0; i < n; i++) {
+		const config_setting_t *e = string_item(s, i);
+		unsigned line = line_of(e) ? line_of(e) : line_of(s);
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			ERR(d, line, "rule %zu: sha256 item %zu must be a string, not %s",
+			    rule_no, i + 1, type_name(e));
+		else if (parse_digest(d, line, rule_no, config_setting_get_string(e), scratch) &&
+			 repeat[i])
+			ERR(d, line, "rule %zu: sha256 item %zu repeats an earlier digest "
+			    "of the same rule", rule_no, i + 1);
+	}
+}
+
 /* sha256 = "hex"; or sha256 = [ "hex", ... ]; stored sorted (order has no
  * meaning, and sorted sets compare and search cheaply). */
 static bool read_digests(struct dlg_diags *d, const config_setting_t *s, size_t rule_no,
 			 struct dlg_rule *r)
 {
-	int type = config_setting_type(s);
-	unsigned char (*v)[DLG_SHA256_LEN];
-	size_t n, i, j, good = 0;
-	bool ok = true;
+	unsigned char (*out)[DLG_SHA256_LEN];
+	struct digest_at *v;
+	bool *repeat, ok = false;
+	size_t n, good, k;
 
 	if (!one_or_array(d, s, rule_no, "sha256",
 			  "a string or an array of strings [ \"...\", \"...\" ]", &n))
 		return false;
-	v = calloc(n, sizeof *v);
-	if (!v) {
+	v = malloc(n * sizeof *v);
+	repeat = calloc(n, sizeof *repeat);
+	out = malloc(n * sizeof *out);
+	if (!v || !repeat || !out) {
 		ERR(d, line_of(s), "out of memory");
-		return false;
+		goto end;
 	}
-	for (i = 0; i < n; i++) {
-		const config_setting_t *e = type == CONFIG_TYPE_STRING ? s
-			: config_setting_get_elem(s, (unsigned)i);
-		unsigned line = line_of(e) ? line_of(e) : line_of(s);
-
-		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-			ERR(d, line, "rule %zu: sha256 item %zu must be a string, not %s",
-			    rule_no, i + 1, type_name(e));
-			ok = false;
-			continue;
-		}
-		if (!parse_digest(d, line, rule_no, config_setting_get_string(e), v[good])) {
-			ok = false;
-			continue;
-		}
-		for (j = 0; j < good; j++) {
-			if (memcmp(v[j], v[good], DLG_SHA256_LEN) == 0) {
-				ERR(d, line, "rule %zu: sha256 item %zu repeats an earlier digest "
-				    "of the same rule", rule_no, i + 1);
-				ok = false;
-				break;
-			}
-		}
-		if (j == good)
-			good++;
+	good = collect_digests(s, n, v);
+	if (mark_repeats(v, good, repeat) || good != n) {
+		report_digests(d, s, rule_no, n, repeat);
+		goto end;
 	}
-	if (!ok) {
-		free(v);
-		return false;
-	}
-	qsort(v, n, sizeof *v, digest_cmp);
-	r->sha256 = v;
+	for (k = 0; k < n; k++)
+		memcpy(out[k], v[k].d, DLG_SHA256_LEN);
+	r->sha256 = out;
 	r->n_sha256 = n;
-	return true;
+	out = NULL;
+	ok = true;
+end:
+	free(out);
+	free(repeat);
+	free(v);
+	return ok;
 }
 
 /* ---- keys and signatures ---------------------------------------------- */
@@ -1918,16 +1989,21 @@ static bool covers(const struct dlg_rule *a, const struct dlg_rule *b)
  * time; other action: the later one never matches, a warning. */
 static void check_same(struct dlg_diags *d, struct item **v, size_t n, bool after_canon)
 {
-	size_t s = 0, e, k, m;
+	size_t s = 0, e, k, m, first_allow, first_deny, *first;
 
 	while (s < n) {
 		for (e = s + 1; e < n && cond_cmp(v[s]->r, v[e]->r) == 0; e++)
 			;
-		for (k = s + 1; k < e; k++) {
-			if (after_canon && !v[k]->changed && !v[s]->changed)
+		/* The earliest rule of the run with each action (e: none yet), so
+		 * a long run costs its length, not its square. */
+		first_allow = first_deny = e;
+		for (k = s; k < e; k++) {
+			first = v[k]->r->action == DLG_ACTION_ALLOW ? &first_allow : &first_deny;
+			if (*first == e)
+				*first = k;
+			m = *first;
+			if (k == s || (after_canon && !v[k]->changed && !v[s]->changed))
 				continue;
-			for (m = s; m < k && v[m]->r->action != v[k]->r->action; m++)
-				;
 			v[k]->reported = true;
 			if (m < k && after_canon)
 				WARN(d, v[k]->r->line, "rule %zu is a duplicate of rule %zu at "
@@ -1946,29 +2022,202 @@ static void check_same(struct dlg_diags *d, struct item **v, size_t n, bool afte
 	}
 }
 
-/* A later rule entirely covered by an earlier one never decides anything.
- * Only earlier rules without content conditions (sha256, signed_by,
- * manifest) are tried: they are the broad ones (few in
- * practice), which keeps this linear in the number of rules times those. */
-static void check_shadowed(struct dlg_diags *d, struct item *v, size_t n, bool after_canon)
-{
-	size_t i, j;
+/* Where an earlier rule can cover a later one. covers() only ever accepts
+ * an earlier rule with the same path, with a dir at or above the later
+ * one's path or dir, or with neither; and with no exe or the same exe. */
+enum reach { REACH_ANY, REACH_ROOT, REACH_DIR, REACH_PATH };
 
+/* One earlier rule filed under what covers() needs of a later one. */
+struct cover_key {
+	enum reach reach;
+	const char *at;         /* path or dir; "" for ANY and ROOT */
+	size_t at_len;
+	const char *exe;        /* NULL: any exe */
+	bool changed;           /* canonicalize rewrote one of its paths */
+	size_t pos;             /* index in the rules compared (policy order) */
+};
+
+static int span_cmp(const char *a, size_t na, const char *b, size_t nb)
+{
+	int c = memcmp(a, b, na < nb ? na : nb);
+
+	if (c)
+		return c;
+	return (na > nb) - (na < nb);
+}
+
+/* Everything but pos: a bucket holds the rules one look-up may find. */
+static int bucket_cmp(const struct cover_key *a, const struct cover_key *b)
+{
+	int c;
+
+	if (a->reach != b->reach)
+		return a->reach < b->reach ? -1 : 1;
+	if ((c = span_cmp(a->at, a->at_len, b->at, b->at_len)) != 0)
+		return c;
+	if ((c = str_cmp_null(a->exe, b->exe)) != 0)
+		return c;
+	return (a->changed > b->changed) - (a->changed < b->changed);
+}
+
+/* Within a bucket, policy order: the first rule that covers is the
+ * earliest one. */
+static int cover_key_cmp(const void *pa, const void *pb)
+{
+	const struct cover_key *a = pa, *b = pb;
+	int c = bucket_cmp(a, b);
+
+	if (c)
+		return c;
+	return (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+/* below() takes a one-byte dir ("/") to be above everything. */
+static void file_place(const struct dlg_rule *r, struct cover_key *c)
+{
+	if (r->path) {
+		c->reach = REACH_PATH;
+		c->at = r->path;
+	} else if (r->dir && strlen(r->dir) > 1) {
+		c->reach = REACH_DIR;
+		c->at = r->dir;
+	} else {
+		c->reach = r->dir ? REACH_ROOT : REACH_ANY;
+		c->at = "";
+	}
+	c->at_len = strlen(c->at);
+}
+
+/* Only rules without content conditions (sha256, signed_by, manifest) are
+ * tried as the earlier rule: they are the broad ones. */
+static size_t file_cover_keys(const struct item *v, size_t n, struct cover_key *k)
+{
+	size_t i, nk = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct dlg_rule *r = v[i].r;
+		struct cover_key *c = &k[nk];
+
+		if (r->n_sha256 || r->n_signed_by || r->manifest)
+			continue;
+		file_place(r, c);
+		c->exe = r->exe;
+		c->changed = v[i].changed;
+		c->pos = i;
+		nk++;
+	}
+	qsort(k, nk, sizeof *k, cover_key_cmp);
+	return nk;
+}
+
+/* A search for the earliest rule before b that covers it. */
+struct cover_search {
+	const struct cover_key *k;
+	size_t nk;
+	const struct item *v;
+	const struct dlg_rule *b;
+	bool unchanged_too;     /* also try rules canonicalize left alone */
+	bool changed_too;       /* also try rules it rewrote */
+	size_t best;            /* earliest found so far; starts at b's own pos */
+};
+
+static size_t bucket_start(const struct cover_search *cs, const struct cover_key *q)
+{
+	size_t lo = 0, hi = cs->nk;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (bucket_cmp(&cs->k[mid], q) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Walks one bucket in policy order. Rules in it differ only in risk
+ * conditions, so the walk is short unless many rules share a place and exe
+ * and differ only in those (then it degrades towards the pairwise scan). */
+static void try_bucket(struct cover_search *cs, const struct cover_key *q)
+{
+	size_t i;
+
+	for (i = bucket_start(cs, q); i < cs->nk && cs->k[i].pos < cs->best; i++) {
+		if (bucket_cmp(&cs->k[i], q) != 0)
+			return;
+		if (covers(cs->v[cs->k[i].pos].r, cs->b)) {
+			cs->best = cs->k[i].pos;
+			return;
+		}
+	}
+}
+
+/* Every bucket a rule filed at this place could be in. */
+static void try_place(struct cover_search *cs, enum reach reach, const char *at,
+		      size_t at_len)
+{
+	struct cover_key q = { .reach = reach, .at = at, .at_len = at_len };
+
+	for (int e = 0; e < 2; e++) {
+		q.exe = e ? cs->b->exe : NULL;
+		if (e && !q.exe)
+			break;
+		q.changed = false;
+		if (cs->unchanged_too)
+			try_bucket(cs, &q);
+		q.changed = true;
+		if (cs->changed_too)
+			try_bucket(cs, &q);
+	}
+}
+
+/* The places from which a rule could cover b: anywhere, "/", every dir
+ * above b's path or dir (and b's dir itself), and b's path. */
+static void try_places(struct cover_search *cs)
+{
+	const struct dlg_rule *b = cs->b;
+	const char *at = b->path ? b->path : b->dir;
+	size_t len, k;
+
+	try_place(cs, REACH_ANY, "", 0);
+	if (!at)
+		return;
+	try_place(cs, REACH_ROOT, "", 0);
+	len = strlen(at);
+	for (k = 2; k < len; k++)
+		if (at[k] == '/')
+			try_place(cs, REACH_DIR, at, k);
+	if (b->path)
+		try_place(cs, REACH_PATH, at, len);
+	else if (len > 1)
+		try_place(cs, REACH_DIR, at, len);
+}
+
+/* A later rule entirely covered by an earlier one never decides anything.
+ * Each rule names the earliest rule that covers it, found by look-ups in
+ * the filed keys k instead of a scan of every earlier rule. */
+static void check_shadowed(struct dlg_diags *d, struct item *v, size_t n, bool after_canon,
+			   struct cover_key *k)
+{
+	struct cover_search cs = { .k = k, .v = v };
+	size_t j;
+
+	cs.nk = file_cover_keys(v, n, k);
 	for (j = 0; j < n; j++) {
 		if (v[j].reported)
 			continue;
-		for (i = 0; i < j; i++) {
-			if (v[i].r->n_sha256 || v[i].r->n_signed_by || v[i].r->manifest)
-				continue;
-			if (after_canon && !v[i].changed && !v[j].changed)
-				continue;
-			if (!covers(v[i].r, v[j].r))
-				continue;
-			WARN(d, v[j].r->line, "rule %zu can never match: rule %zu at line %u "
-			     "already matches everything it matches%s", v[j].no, v[i].no,
-			     v[i].r->line, after_canon ? " (once symlinks are resolved)" : "");
-			break;
-		}
+		cs.b = v[j].r;
+		cs.best = j;
+		/* after canonicalize only pairs it touched can be new */
+		cs.unchanged_too = !after_canon || v[j].changed;
+		cs.changed_too = after_canon;
+		try_places(&cs);
+		if (cs.best == j)
+			continue;
+		WARN(d, v[j].r->line, "rule %zu can never match: rule %zu at line %u "
+		     "already matches everything it matches%s", v[j].no, v[cs.best].no,
+		     v[cs.best].r->line, after_canon ? " (once symlinks are resolved)" : "");
 	}
 }
 
@@ -1976,21 +2225,25 @@ static void check_shadowed(struct dlg_diags *d, struct item *v, size_t n, bool a
 static void check_rules(struct dlg_diags *d, struct item *v, size_t n, bool after_canon)
 {
 	struct item **sorted;
+	struct cover_key *k;
 	size_t i;
 
 	if (n < 2)
 		return;
 	sorted = malloc(n * sizeof *sorted);
-	if (!sorted) {
+	k = malloc(n * sizeof *k);
+	if (!sorted || !k) {
 		WARN(d, 0, "out of memory: duplicate rules were not looked for");
-		return;
+		goto end;
 	}
 	for (i = 0; i < n; i++)
 		sorted[i] = &v[i];
 	qsort(sorted, n, sizeof *sorted, item_cmp);
 	check_same(d, sorted, n, after_canon);
+	check_shadowed(d, v, n, after_canon, k);
+end:
+	free(k);
 	free(sorted);
-	check_shadowed(d, v, n, after_canon);
 }
 
 /* Duplicate/shadow checks over the rules that parsed cleanly. */

@@ -620,6 +620,286 @@ static void test_warning_table(void **state)
 	}
 }
 
+/* ---- duplicate and shadowed rules, duplicate digests: exact findings ---- */
+
+/* The findings a text must produce: all of them, whole messages, in order. */
+struct want {
+	enum dlg_diag_level level;
+	unsigned line;
+	const char *msg;
+};
+
+#define W_(line, msg) { DLG_DIAG_WARNING, (line), (msg) }
+#define E_(line, msg) { DLG_DIAG_ERROR, (line), (msg) }
+#define WANT_END { DLG_DIAG_ERROR, 0, NULL }
+
+static void assert_diags_from(const struct dlg_diags *d, size_t from, const struct want *w)
+{
+	size_t n = 0;
+
+	dump(d);
+	while (w[n].msg)
+		n++;
+	assert_int_equal(d->n - from, n);
+	for (size_t i = 0; i < n; i++) {
+		print_message("finding %zu\n", i);
+		assert_int_equal(d->v[from + i].level, w[i].level);
+		assert_int_equal(d->v[from + i].line, w[i].line);
+		assert_string_equal(d->v[from + i].msg, w[i].msg);
+	}
+}
+
+/* H_A but for the last digit: a comparator that looks at fewer than 32
+ * bytes takes it for a repeat of H_A. */
+#define H_A2 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdee"
+#define REPEATS(n) "rule 1: sha256 item " #n " repeats an earlier digest of the same rule"
+
+/* Each later item with a digest already seen is named, never the earliest
+ * one, with its own line; findings on one line keep item order. */
+static void test_digest_repeats(void **state)
+{
+	static const char text[] =
+		HEAD "rules = (\n"                                  /* 1-3 */
+		"  { action = \"allow\"; sha256 = [\n"               /* 4 */
+		"    \"" H_B "\",\n"                                   /* 5: item 1 */
+		"    \"" H_A "\",\n"                                   /* 6: item 2 */
+		"    \"" H_A2 "\",\n"                                  /* 7: item 3 */
+		"    \"" H_A_UP "\",\n"                                /* 8: item 4 = 2 */
+		"    \"" H_B "\", \"zz\", \"" H_A "\" ]; }\n"   /* 9: items 5 = 1, 6, 7 = 2 */
+		");\n";
+	static const struct want w[] = {
+		E_(8, REPEATS(4)),
+		E_(9, REPEATS(5)),
+		E_(9, "rule 1: sha256 \"zz\" has 2 characters; a SHA-256 digest is exactly 64 "
+		   "hex digits"),
+		E_(9, REPEATS(7)),
+		WANT_END,
+	};
+	struct dlg_diags d = { 0 };
+
+	(void)state;
+	assert_null(dlg_policy_parse_string(text, "r.conf", &d));
+	assert_diags_from(&d, 0, w);
+	dlg_diags_free(&d);
+}
+
+/* Digest k: its low byte leads and its whole value ends the string, so
+ * sorted order is nothing like item order and neighbours share prefixes. */
+static void digest_text(char out[65], unsigned k)
+{
+	snprintf(out, 65, "%02x%058u%04x", k & 0xff, 0u, k);
+}
+
+/* One digest per line from line 5 on (item i on line 4 + i); item
+ * repeat_at[j] (1-based) repeats item repeat_of[j]. */
+static char *digest_policy(size_t n, const size_t *repeat_at, const size_t *repeat_of,
+			   size_t n_repeats)
+{
+	char *text = NULL, hex[65];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	fprintf(f, HEAD "rules = (\n  { action = \"allow\"; sha256 = [\n");
+	for (size_t i = 1; i <= n; i++) {
+		unsigned k = (unsigned)(n - i);    /* descending: qsort must reorder */
+
+		for (size_t j = 0; j < n_repeats; j++)
+			if (repeat_at[j] == i)
+				k = (unsigned)(n - repeat_of[j]);
+		digest_text(hex, k);
+		fprintf(f, "    \"%s\"%s\n", hex, i < n ? "," : " ]; }");
+	}
+	fprintf(f, ");\n");
+	assert_int_equal(fclose(f), 0);
+	return text;
+}
+
+static void test_digest_many(void **state)
+{
+	static const size_t at[] = { 100, 599, 600 }, of[] = { 7, 350, 7 };
+	const size_t n = 600;
+	struct dlg_diags d = { 0 };
+	struct dlg_policy *p;
+	char *text;
+
+	(void)state;
+	text = digest_policy(n, NULL, NULL, 0);
+	p = dlg_policy_parse_string(text, "m.conf", &d);
+	free(text);
+	dump(&d);
+	assert_non_null(p);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(p->rules[0].n_sha256, n);
+	for (size_t i = 1; i < n; i++)
+		assert_true(memcmp(p->rules[0].sha256[i - 1], p->rules[0].sha256[i],
+				   DLG_SHA256_LEN) < 0);
+	dlg_policy_free(p);
+
+	text = digest_policy(n, at, of, 3);
+	assert_null(dlg_policy_parse_string(text, "m.conf", &d));
+	free(text);
+	assert_diags_from(&d, 0, (const struct want[]){
+		E_(4 + 100, REPEATS(100)), E_(4 + 599, REPEATS(599)), E_(4 + 600, REPEATS(600)),
+		WANT_END });
+	dlg_diags_free(&d);
+}
+
+/* A run of rules with the same conditions: each later one is checked
+ * against the earliest rule of the run with its action. */
+static void test_same_conditions_run(void **state)
+{
+	static const char text[] =
+		HEAD "rules = (\n"
+		"  { action = \"allow\"; path = \"/opt/x\"; },\n"       /* 4 */
+		"  { action = \"deny\"; path = \"/opt/x\"; },\n"        /* 5 */
+		"  { action = \"deny\"; path = \"/opt/y\"; },\n"        /* 6 */
+		"  { action = \"deny\"; path = \"/opt/x\"; },\n"        /* 7 */
+		"  { path = \"/opt/x\"; action = \"allow\"; },\n"       /* 8 */
+		"  { action = \"allow\"; path = \"/opt/x\"; }\n"        /* 9 */
+		");\n";
+	static const struct want w[] = {
+		W_(5, "rule 2 can never match: rule 1 at line 4 has the same conditions and is "
+		   "tried first"),
+		E_(7, "rule 4 is a duplicate of rule 2 at line 5"),
+		E_(8, "rule 5 is a duplicate of rule 1 at line 4"),
+		E_(9, "rule 6 is a duplicate of rule 1 at line 4"),
+		WANT_END,
+	};
+	struct dlg_diags d = { 0 };
+
+	(void)state;
+	assert_null(dlg_policy_parse_string(text, "s.conf", &d));
+	assert_diags_from(&d, 0, w);
+	dlg_diags_free(&d);
+}
+
+#define SHADOWED(j, i, line) "rule " #j " can never match: rule " #i " at line " #line \
+	" already matches everything it matches"
+
+/* Rules start on line 4; each case names the earliest rule that covers. */
+static const struct {
+	const char *rules;
+	struct want w[4];
+} SHADOWS[] = {
+	/* dir containment; rule 1 asks for more, so rule 2 is the one named */
+	{ "  { action = \"deny\"; dir = \"/opt\"; writable = true; },\n"
+	  "  { action = \"allow\"; dir = \"/opt/a\"; },\n"
+	  "  { action = \"allow\"; dir = \"/opt\"; },\n"
+	  "  { action = \"deny\"; path = \"/opt/a/b/x.so\"; },\n"
+	  "  { action = \"deny\"; dir = \"/opt/a/b\"; exe = \"/usr/bin/e\"; }\n",
+	  { W_(7, SHADOWED(4, 2, 5)), W_(8, SHADOWED(5, 2, 5)), WANT_END } },
+	/* equal paths; an exe must match exactly */
+	{ "  { action = \"allow\"; path = \"/opt/a/x.so\"; exe = \"/usr/bin/e1\"; },\n"
+	  "  { action = \"deny\"; path = \"/opt/a/x.so\"; exe = \"/usr/bin/e2\"; },\n"
+	  "  { action = \"deny\"; path = \"/opt/a/x.so\"; exe = \"/usr/bin/e1\"; fileless = true; },\n"
+	  "  { action = \"deny\"; path = \"/opt/a/x.so\"; },\n"
+	  "  { action = \"allow\"; path = \"/opt/a/x.so\"; exe = \"/usr/bin/e2\"; writable = true; }\n",
+	  { W_(6, SHADOWED(3, 1, 4)), W_(8, SHADOWED(5, 2, 5)), WANT_END } },
+	/* /opt/a is not above /opt/ab, nor above the file /opt/a itself */
+	{ "  { action = \"allow\"; dir = \"/opt/a\"; },\n"
+	  "  { action = \"deny\"; path = \"/opt/ab\"; },\n"
+	  "  { action = \"deny\"; dir = \"/opt/ab\"; },\n"
+	  "  { action = \"deny\"; path = \"/opt/ab/x.so\"; },\n"
+	  "  { action = \"deny\"; path = \"/opt/a\"; },\n"
+	  "  { action = \"deny\"; dir = \"/opt/a/b\"; }\n",
+	  { W_(7, SHADOWED(4, 3, 6)), W_(9, SHADOWED(6, 1, 4)), WANT_END } },
+	/* no place at all covers every place; "/" covers every path and dir */
+	{ "  { action = \"deny\"; fileless = true; },\n"
+	  "  { action = \"allow\"; dir = \"/\"; },\n"
+	  "  { action = \"deny\"; path = \"/usr/lib/x.so\"; fileless = true; },\n"
+	  "  { action = \"deny\"; dir = \"/usr\"; },\n"
+	  "  { action = \"deny\"; fileless = true; writable = true; },\n"
+	  "  { action = \"deny\"; sha256 = \"" H_A "\"; }\n",
+	  { W_(6, SHADOWED(3, 1, 4)), W_(7, SHADOWED(4, 2, 5)), W_(8, SHADOWED(5, 1, 4)),
+	    WANT_END } },
+	/* a rule with content conditions never shadows, but can be shadowed */
+	{ "  { action = \"allow\"; dir = \"/opt\"; sha256 = \"" H_A "\"; },\n"
+	  "  { action = \"deny\"; path = \"/opt/x.so\"; sha256 = \"" H_A "\"; },\n"
+	  "  { action = \"deny\"; dir = \"/opt\"; },\n"
+	  "  { action = \"allow\"; path = \"/opt/y.so\"; sha256 = \"" H_B "\"; }\n",
+	  { W_(7, SHADOWED(4, 3, 6)), WANT_END } },
+};
+
+static void test_shadow_table(void **state)
+{
+	char text[2048];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof SHADOWS / sizeof SHADOWS[0]; i++) {
+		struct dlg_diags d = { 0 };
+		struct dlg_policy *p;
+
+		print_message("case %zu\n", i);
+		assert_true((size_t)snprintf(text, sizeof text, HEAD "rules = (\n%s);\n",
+					     SHADOWS[i].rules) < sizeof text);
+		p = dlg_policy_parse_string(text, "sh.conf", &d);
+		assert_non_null(p);
+		assert_diags_from(&d, 0, SHADOWS[i].w);
+		dlg_policy_free(p);
+		dlg_diags_free(&d);
+	}
+}
+
+/* Item i of a permutation of 0..n-1 (step prime to n). */
+static unsigned perm(unsigned i, unsigned n, unsigned step)
+{
+	return (i * step + 3) % n;
+}
+
+/* n dir rules /d/K in one order, then n path rules /d/K/f.so in another
+ * and n siblings /d/Kx/f.so that nothing covers. Names like 1, 10, 100
+ * share prefixes; every third dir rule is for one exe only, which every
+ * other path rule has. Line of rule r: 3 + r. */
+static void test_shadow_many(void **state)
+{
+	const unsigned n = 200;
+	struct dlg_diags d = { 0 };
+	struct dlg_policy *p;
+	char *text = NULL, msg[160];
+	size_t len = 0, found = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	(void)state;
+	assert_non_null(f);
+	fprintf(f, HEAD "rules = (\n");
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = perm(i, n, 7);
+
+		fprintf(f, "  { action = \"allow\"; dir = \"/d/%u\";%s },\n", k,
+			k % 3 ? "" : " exe = \"/e\";");
+	}
+	for (unsigned i = 0; i < 2 * n; i++) {
+		unsigned k = perm(i % n, n, 11);
+
+		fprintf(f, "  { action = \"deny\"; path = \"/d/%u%s/f.so\";%s }%s\n", k,
+			i < n ? "" : "x", k % 2 ? "" : " exe = \"/e\";", i + 1 < 2 * n ? "," : "");
+	}
+	fprintf(f, ");\n");
+	assert_int_equal(fclose(f), 0);
+	p = dlg_policy_parse_string(text, "many.conf", &d);
+	free(text);
+	assert_non_null(p);
+	assert_int_equal(d.n_errors, 0);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = perm(i, n, 11), by = 0;
+
+		if (k % 3 == 0 && k % 2)  /* the dir rule wants an exe this rule lacks */
+			continue;
+		while (perm(by, n, 7) != k)
+			by++;
+		snprintf(msg, sizeof msg, "rule %u can never match: rule %u at line %u already "
+			 "matches everything it matches", n + i + 1, by + 1, by + 4);
+		assert_true(found < d.n);
+		assert_int_equal(d.v[found].line, n + i + 4);
+		assert_string_equal(d.v[found].msg, msg);
+		found++;
+	}
+	assert_int_equal(d.n, found);
+	dlg_policy_free(p);
+	dlg_diags_free(&d);
+}
+
 /* ---- files and canonicalisation ----------------------------------------- */
 
 static char tmpdir[PATH_MAX];
@@ -910,6 +1190,46 @@ static void test_canonicalize(void **state)
 
 	dlg_policy_canonicalize(NULL, &d);
 	assert_int_equal(d.n, 0);
+}
+
+/* After canonicalize only pairs with a rewritten rule are looked at again:
+ * rule 3 was already reported at parse time and is not reported twice. */
+static void test_canonicalize_shadow(void **state)
+{
+	char dir[PATH_MAX], path[PATH_MAX], text[8 * PATH_MAX], m1[PATH_MAX + 64], m2[256],
+	     m3[256];
+	struct dlg_diags d = { 0 };
+	struct dlg_policy *p;
+	size_t first;
+
+	(void)state;
+	tmp_path(dir, sizeof dir, "sh");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	tmp_path(path, sizeof path, "sh/real");
+	assert_int_equal(mkdir(path, 0755), 0);
+	tmp_path(path, sizeof path, "sh/real/x.so");
+	write_file(path, "x", 1);
+	tmp_path(path, sizeof path, "sh/link");
+	assert_int_equal(symlink("real", path), 0);
+	snprintf(text, sizeof text, HEAD "rules = (\n"
+		 "  { action = \"allow\"; dir = \"%s/real\"; },\n"                       /* 4 */
+		 "  { action = \"deny\"; path = \"%s/link/x.so\"; },\n"                  /* 5 */
+		 "  { action = \"deny\"; path = \"%s/real/y.so\"; },\n"                  /* 6 */
+		 "  { action = \"allow\"; dir = \"%s/link\"; writable = true; }\n"       /* 7 */
+		 ");\n", dir, dir, dir, dir);
+	p = dlg_policy_parse_string(text, "c.conf", &d);
+	assert_non_null(p);
+	assert_diags_from(&d, 0, (const struct want[]){ W_(6, SHADOWED(3, 1, 4)), WANT_END });
+	first = d.n;
+	dlg_policy_canonicalize(p, &d);
+	snprintf(m1, sizeof m1, "rule 3: path \"%s/real/y.so\" does not exist; kept as written",
+		 dir);
+	snprintf(m2, sizeof m2, "%s (once symlinks are resolved)", SHADOWED(2, 1, 4));
+	snprintf(m3, sizeof m3, "%s (once symlinks are resolved)", SHADOWED(4, 1, 4));
+	assert_diags_from(&d, first, (const struct want[]){
+		W_(6, m1), W_(5, m2), W_(7, m3), WANT_END });
+	dlg_policy_free(p);
+	dlg_diags_free(&d);
 }
 
 /* ---- keys, signatures, manifests ---------------------------------------- */
@@ -1467,7 +1787,13 @@ int main(void)
 		cmocka_unit_test(test_parse_file),
 		cmocka_unit_test(test_parse_file_refused),
 		cmocka_unit_test(test_parse_file_size),
+		cmocka_unit_test(test_digest_repeats),
+		cmocka_unit_test(test_digest_many),
+		cmocka_unit_test(test_same_conditions_run),
+		cmocka_unit_test(test_shadow_table),
+		cmocka_unit_test(test_shadow_many),
 		cmocka_unit_test(test_canonicalize),
+		cmocka_unit_test(test_canonicalize_shadow),
 		cmocka_unit_test(test_keys_valid),
 		cmocka_unit_test(test_key_error_table),
 		cmocka_unit_test(test_key_error_once),
