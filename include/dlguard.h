@@ -24,6 +24,8 @@ struct dlguard_decision {
 	char path[4096];        /* canonical path decided on */
 	int have_sha256;        /* 1 when the SHA-256 was computed */
 	char sha256[65];        /* lower-case hex, when have_sha256 */
+	int from_fingerprint;   /* 1 when the SHA-256 was taken from the policy's stat
+				 * fingerprint instead of reading the file */
 };
 
 /* Maps a compiled policy (dlguard compile). NULL with a reason in err on any

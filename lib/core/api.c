@@ -66,6 +66,7 @@ int dlguard_decide_fd(const struct dlguard_policy *p, int fd, const char *exe,
 	snprintf(out->reason, sizeof out->reason, "%s", v.reason);
 	if (s.have_sha256) {
 		out->have_sha256 = 1;
+		out->from_fingerprint = s.sha256_fingerprint;
 		dlg_hex(s.sha256, DLG_SHA256_LEN, out->sha256);
 	}
 	return 0;

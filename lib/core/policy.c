@@ -121,6 +121,9 @@ void dlg_policy_free(struct dlg_policy *p)
 		free(p->keys[i].der);
 	}
 	free(p->keys);
+	for (i = 0; i < p->n_fprints; i++)
+		free(p->fprints[i].path);
+	free(p->fprints);
 	free(p->sig_dir);
 	free(p->log_file);
 	free(p->source);

@@ -123,6 +123,20 @@ struct dlg_rule {
 	uint32_t recent;        /* recent = seconds (changed that recently); 0: none */
 };
 
+/* A stat fingerprint of a file the policy pins, taken by `dlguard compile`
+ * (lib/core/fingerprint.c) after hashing the file: a file open under the
+ * same canonical path whose fstat still shows all of dev, ino, size, mtime
+ * and ctime has this content, so the guard takes sha256 without reading it
+ * (docs/compiled-format.md, "Fingerprints"). */
+struct dlg_fingerprint {
+	uint64_t dev, ino;
+	int64_t size;
+	int64_t mtime_sec, ctime_sec;
+	uint32_t mtime_nsec, ctime_nsec;        /* below 1000000000 */
+	unsigned char sha256[DLG_SHA256_LEN];
+	char *path;             /* the file's canonical path, as fingerprinted */
+};
+
 struct dlg_policy {
 	char *source;           /* file the policy was read from (for events, errors) */
 	int version;
@@ -140,6 +154,10 @@ struct dlg_policy {
 	enum dlg_on_error on_error;     /* on_error = "deny-dlopen" (default) or "allow" */
 	uint32_t env_strip;             /* env.strip: DLG_ENV_* bits */
 	bool deny_untrusted_preload;    /* env.deny_untrusted_preload */
+	/* Not from the text: filled by dlg_fingerprint_collect at compile
+	 * time. At most one per (dev, ino); any order. */
+	struct dlg_fingerprint *fprints;
+	size_t n_fprints;
 };
 
 /* Releases everything a policy owns; accepts NULL. */

@@ -2,7 +2,8 @@
  *
  * Ordered first-match rules, the indexes that name the rules which can
  * match a file (directory, path, digest, and the unanchored rest), one
- * sorted table of (digest, rule), the policy's public keys, per-rule
+ * sorted table of (digest, rule), the stat fingerprints of pinned files
+ * (so a matching file is not read), the policy's public keys, per-rule
  * signed_by key lists, per-rule owner and fs value lists and per-rule
  * slices of embedded manifest entries are arrays, so the file is arrays: a
  * header, the tables end to end, a byte blob (key DER, manifest
@@ -45,6 +46,7 @@
 #define DB_VALUE_SIZE 4
 #define DB_MANIFEST_SIZE 64
 #define DB_ENTRY_SIZE (4 + DLG_SHA256_LEN)
+#define DB_FPRINT_SIZE 88
 #define DB_NONE UINT32_MAX
 #define DB_MAX_SIZE ((uint64_t)1 << 30)
 
@@ -98,7 +100,9 @@ enum {
 	H_FREE_FIRST = 156,     /* unanchored rules: slice of the rule references */
 	H_FREE_COUNT = 160,
 	H_FIRST_DIGEST = 164,   /* lowest digest-anchored rule, or NONE */
-	H_RESERVED = 168,       /* zero up to DB_HEADER_SIZE */
+	H_N_FPRINTS = 168,      /* stat fingerprints of pinned files */
+	H_FPRINTS_OFF = 172,
+	H_RESERVED = 176,       /* zero up to DB_HEADER_SIZE */
 };
 
 /* Rule record field offsets. */
@@ -168,6 +172,21 @@ enum {
 enum {
 	E_PATH = 0,
 	E_SHA256 = 4,
+};
+
+/* Fingerprint record: what fstat showed when the file was hashed at compile
+ * time, and that hash. Sorted by (ino, dev), without repeats. */
+enum {
+	F_DEV = 0,              /* 64-bit fields first */
+	F_INO = 8,
+	F_SIZE = 16,
+	F_MTIME = 24,           /* seconds, signed */
+	F_CTIME = 32,
+	F_MTIME_NSEC = 40,
+	F_CTIME_NSEC = 44,
+	F_SHA256 = 48,
+	F_PATH = 80,            /* the canonical path: string offset */
+	F_RESERVED = 84,        /* zero up to DB_FPRINT_SIZE */
 };
 
 /* Reasons are built in v->reason; hashing errors need a little room too. */
@@ -616,8 +635,43 @@ static int check_index(const struct dlg_db *db, bool dirs, char *err, size_t err
 	return 0;
 }
 
-/* Every record of the small tables; digests and manifest entries are only
- * ever read through bounds-checked lookups. */
+/* A fingerprint record: times that fstat could show, a canonical path of
+ * the pool, the reserved field zero; the table sorted by (ino, dev) without
+ * repeats, which the lookup relies on to find the one record of an inode. */
+static int check_fprint(const struct dlg_db *db, uint32_t i, char *err, size_t errlen)
+{
+	const unsigned char *f = db->fprints + (size_t)i * DB_FPRINT_SIZE;
+	const char *path = pool_str(db, get32(f + F_PATH), NULL);
+
+	if (get32(f + F_MTIME_NSEC) >= 1000000000u || get32(f + F_CTIME_NSEC) >= 1000000000u ||
+	    get64(f + F_SIZE) > INT64_MAX) {
+		dlg_seterr(err, errlen, "fingerprint %u: size or nanoseconds out of range", i + 1);
+		return -1;
+	}
+	if (!path || path[0] != '/') {
+		dlg_seterr(err, errlen, "fingerprint %u: path offset out of range or not absolute",
+			i + 1);
+		return -1;
+	}
+	if (get32(f + F_RESERVED) != 0) {
+		dlg_seterr(err, errlen, "fingerprint %u: reserved field is not zero", i + 1);
+		return -1;
+	}
+	if (i > 0) {
+		const unsigned char *prev = f - DB_FPRINT_SIZE;
+		uint64_t ino = get64(f + F_INO), pino = get64(prev + F_INO);
+
+		if (ino < pino || (ino == pino && get64(f + F_DEV) <= get64(prev + F_DEV))) {
+			dlg_seterr(err, errlen, "fingerprint %u: not sorted by (ino, dev), or repeated",
+				i + 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Every record of the small tables and of the fingerprints; digests and
+ * manifest entries are only ever read through bounds-checked lookups. */
 /* Unused in the preload, which checks records when it reads them. */
 __attribute__((unused)) static int check_records(const struct dlg_db *db, char *err,
 						 size_t errlen)
@@ -649,6 +703,9 @@ __attribute__((unused)) static int check_records(const struct dlg_db *db, char *
 			return -1;
 		}
 	}
+	for (uint32_t i = 0; i < db->n_fprints; i++)
+		if (check_fprint(db, i, err, errlen))
+			return -1;
 	return check_index(db, true, err, errlen) || check_index(db, false, err, errlen) ? -1 : 0;
 }
 
@@ -671,8 +728,8 @@ static int check_all_records(const struct dlg_db *db, char *err, size_t errlen)
 }
 
 /* The tables, in file order. */
-enum { T_DIRS, T_DIRSTR, T_RULEREFS, T_RULES, T_PATHS, T_DIGESTS, T_KEYS, T_KEYREFS,
-       T_VALUES, T_MANIFESTS, T_ENTRIES, T_BLOB, T_STRINGS, T_N };
+enum { T_DIRS, T_DIRSTR, T_RULEREFS, T_RULES, T_PATHS, T_DIGESTS, T_FPRINTS, T_KEYS,
+       T_KEYREFS, T_VALUES, T_MANIFESTS, T_ENTRIES, T_BLOB, T_STRINGS, T_N };
 
 static const struct table_def {
 	const char *name;
@@ -685,6 +742,7 @@ static const struct table_def {
 	{ "rules", H_RULES_OFF, H_N_RULES, DB_RULE_SIZE },
 	{ "path index", H_PATHS_OFF, H_N_PATHS, DB_PATH_SIZE },
 	{ "digests", H_DIGESTS_OFF, H_N_DIGESTS, DB_DIGEST_SIZE },
+	{ "fingerprints", H_FPRINTS_OFF, H_N_FPRINTS, DB_FPRINT_SIZE },
 	{ "keys", H_KEYS_OFF, H_N_KEYS, DB_KEY_SIZE },
 	{ "key references", H_KEYREFS_OFF, H_N_KEYREFS, DB_KEYREF_SIZE },
 	{ "values", H_VALUES_OFF, H_N_VALUES, DB_VALUE_SIZE },
@@ -761,6 +819,8 @@ static int check_tables(struct dlg_db *db, const unsigned char *h, size_t len,
 	db->paths = h + off[T_PATHS];
 	db->n_rules = (uint32_t)count[T_RULES];
 	db->n_digests = (uint32_t)count[T_DIGESTS];
+	db->n_fprints = (uint32_t)count[T_FPRINTS];
+	db->fprints = h + off[T_FPRINTS];
 	db->n_keys = (uint32_t)count[T_KEYS];
 	db->n_keyrefs = (uint32_t)count[T_KEYREFS];
 	db->n_values = (uint32_t)count[T_VALUES];
@@ -1012,6 +1072,11 @@ __extension__ typedef unsigned __int128 u128;
 static uint64_t key_hash(const unsigned char *r)
 {
 	return get32(r);
+}
+
+static uint64_t key_ino(const unsigned char *r)
+{
+	return get64(r + F_INO);
 }
 
 static uint64_t key_digest(const unsigned char *r)
@@ -1414,21 +1479,6 @@ static void sig_eval(const struct dlg_db *db, const struct rule *rl, uint32_t in
 	}
 }
 
-/* Hashes s->fd once per subject; 0 on success, -1 with err filled. */
-static int subject_hash(struct dlg_subject *s, char *err, size_t errlen)
-{
-	if (s->have_sha256)
-		return 0;
-	if (s->fd < 0) {
-		dlg_seterr(err, errlen, "no file descriptor");
-		return -1;
-	}
-	if (dlg_sha256_fd(s->fd, s->sha256, err, errlen) != 0)
-		return -1;
-	s->have_sha256 = true;
-	return 0;
-}
-
 enum cond { COND_MATCH, COND_NO_MATCH, COND_HASH_FAILED, COND_FACT_FAILED };
 
 /* ------------------------------------------------------- risk conditions */
@@ -1471,6 +1521,78 @@ static bool subject_stat(struct dlg_subject *s)
 	}
 	f->have |= RISK_FACT_STAT;
 	return true;
+}
+
+/* Whether fstat shows exactly what fingerprint record f recorded. */
+static bool fprint_same(const unsigned char *f, const struct stat *st)
+{
+	return get64(f + F_DEV) == (uint64_t)st->st_dev &&
+	       get64(f + F_INO) == (uint64_t)st->st_ino &&
+	       get64(f + F_SIZE) == (uint64_t)st->st_size &&
+	       get64(f + F_MTIME) == (uint64_t)(int64_t)st->st_mtim.tv_sec &&
+	       get32(f + F_MTIME_NSEC) == (uint64_t)st->st_mtim.tv_nsec &&
+	       get64(f + F_CTIME) == (uint64_t)(int64_t)st->st_ctim.tv_sec &&
+	       get32(f + F_CTIME_NSEC) == (uint64_t)st->st_ctim.tv_nsec;
+}
+
+/* The digest the policy recorded for the file whose fstat is st, open
+ * under the canonical path, when the record of its (ino, dev) shows the
+ * same size, mtime and ctime and names the same path; else NULL. seek()
+ * finds that one record in a page or two of the table, without reading the
+ * file or loading libcrypto. Bytes changed under the mapping can only make
+ * it miss (or name a digest, which the rules then judge as ever). */
+static const unsigned char *fprint_digest(const struct dlg_db *db, const struct stat *st,
+					  const char *path)
+{
+	uint64_t ino = (uint64_t)st->st_ino;
+	uint32_t i = seek(db->fprints, db->n_fprints, DB_FPRINT_SIZE, key_ino, ino);
+
+	for (; i < db->n_fprints; i++) {
+		const unsigned char *f = db->fprints + (size_t)i * DB_FPRINT_SIZE;
+		const char *p;
+
+		if (get64(f + F_INO) != ino)
+			break;
+		if (get64(f + F_DEV) != (uint64_t)st->st_dev)
+			continue;
+		if (!fprint_same(f, st))
+			break;
+		p = pool_str(db, get32(f + F_PATH), NULL);
+		return p && strcmp(p, path) == 0 ? f + F_SHA256 : NULL;
+	}
+	return NULL;
+}
+
+/* The subject's digest, once per subject: from this policy's fingerprint
+ * when fstat of s->fd matches one, else by hashing s->fd. A digest another
+ * policy's fingerprint gave is not taken here: that policy vouched for it,
+ * not this one (an environment policy is the user's, and may only tighten).
+ * 0 on success, -1 with err filled. */
+static int subject_hash(const struct dlg_db *db, struct dlg_subject *s, char *err,
+			size_t errlen)
+{
+	const unsigned char *d;
+
+	if (s->have_sha256 && (!s->sha256_fingerprint || s->sha256_db == db->base))
+		return 0;
+	if (s->fd < 0) {
+		dlg_seterr(err, errlen, "no file descriptor");
+		return -1;
+	}
+	if (db->n_fprints > 0 && subject_stat(s) &&
+	    (d = fprint_digest(db, &s->risk.st, s->path)) != NULL) {
+		memcpy(s->sha256, d, DLG_SHA256_LEN);
+		s->have_sha256 = true;
+		s->sha256_fingerprint = true;
+		s->sha256_db = db->base;
+		return 0;
+	}
+	if (dlg_sha256_fd(s->fd, s->sha256, err, errlen) != 0)
+		return -1;
+	s->have_sha256 = true;
+	s->sha256_fingerprint = false;
+	s->sha256_db = NULL;
+	return 0;
 }
 
 static bool subject_fs(struct dlg_subject *s)
@@ -1754,7 +1876,7 @@ static enum cond manifest_eval(const struct dlg_db *db, const struct rule *rl,
 		       m.path);
 		return COND_NO_MATCH;
 	}
-	if (subject_hash(s, herr, herrlen) != 0)
+	if (subject_hash(db, s, herr, herrlen) != 0)
 		return COND_HASH_FAILED;
 	for (; e < m.count && strcmp(entry_path(db, m.first + e), s->path) == 0; e++) {
 		const unsigned char *d = db->entries + ((size_t)m.first + e) * DB_ENTRY_SIZE + E_SHA256;
@@ -1837,7 +1959,7 @@ static enum cond content_eval(const struct dlg_db *db, const struct rule *rl, ui
 {
 	ev->rank = EV_NONE;
 	if (rl->count > 0) {
-		if (subject_hash(s, herr, herrlen) != 0)
+		if (subject_hash(db, s, herr, herrlen) != 0)
 			return COND_HASH_FAILED;
 		digest_range(db, s->sha256, dr);
 		if (!digest_listed(db, dr, index))
@@ -2072,7 +2194,7 @@ enum dlg_action dlg_decide(const struct dlg_db *db, struct dlg_subject *s,
 		 * hash it -- and looked up once. */
 		if (!digests && db->first_digest != DB_NONE && db->first_digest < i) {
 			digests = true;
-			if (subject_hash(s, dc.herr, sizeof dc.herr) != 0) {
+			if (subject_hash(db, s, dc.herr, sizeof dc.herr) != 0) {
 				struct rule rl;
 
 				s->hash_failed = true;
@@ -2226,7 +2348,7 @@ static int check_abs(const char *s, size_t i, unsigned line, const char *what,
 
 /* How many records of each kind a policy needs (before de-duplication). */
 struct counts {
-	size_t digests, keyrefs, values, manifests, entries, blob;
+	size_t digests, keyrefs, values, manifests, entries, blob, fprints;
 };
 
 static int check_manifest_model(const struct dlg_manifest *m, size_t i, unsigned line,
@@ -2349,6 +2471,26 @@ static int count_add(size_t *total, size_t n, size_t size, const char *what, cha
 	return 0;
 }
 
+static int check_policy_fprints(const struct dlg_policy *p, struct counts *c, char *err,
+				size_t errlen)
+{
+	if (p->n_fprints > 0 && !p->fprints) {
+		dlg_seterr(err, errlen, "fingerprint list missing");
+		return -1;
+	}
+	for (size_t i = 0; i < p->n_fprints; i++) {
+		const struct dlg_fingerprint *f = &p->fprints[i];
+
+		if (!f->path || f->path[0] != '/' || f->size < 0 || f->mtime_nsec >= 1000000000u ||
+		    f->ctime_nsec >= 1000000000u) {
+			dlg_seterr(err, errlen, "fingerprint %zu: path not absolute, or size or "
+				"nanoseconds out of range", i + 1);
+			return -1;
+		}
+	}
+	return count_add(&c->fprints, p->n_fprints, DB_FPRINT_SIZE, "fingerprints", err, errlen);
+}
+
 /* Checks the model and counts records; 0 or -1 with err. */
 static int check_policy(const struct dlg_policy *p, struct counts *c, char *err, size_t errlen)
 {
@@ -2402,7 +2544,7 @@ static int check_policy(const struct dlg_policy *p, struct counts *c, char *err,
 		    count_add(&c->blob, r->manifest->sig_len, 1, "signature bytes", err, errlen))
 			return -1;
 	}
-	return 0;
+	return check_policy_fprints(p, c, err, errlen);
 }
 
 static void add_pending(struct pending *pd, size_t *n, const char *s, uint32_t *dst)
@@ -2733,6 +2875,9 @@ struct plan {
 	const struct dlg_manifest_entry **entries;
 	uint32_t *entry_path;
 	size_t n_manifests, n_entries;
+	const struct dlg_fingerprint **fps;     /* sorted by (ino, dev) */
+	uint32_t *fp_path;
+	size_t n_fps;
 	uint32_t log_off, src_off, sig_dir_off;
 	struct pending *pd;
 	size_t n_pd;
@@ -2760,6 +2905,8 @@ static void plan_free(struct plan *pl)
 	free(pl->man_count);
 	free(pl->entries);
 	free(pl->entry_path);
+	free(pl->fps);
+	free(pl->fp_path);
 	free(pl->pd);
 }
 
@@ -2789,13 +2936,15 @@ static int plan_alloc(struct plan *pl, const struct dlg_policy *p, const struct 
 	pl->man_count = calloc(nm, sizeof *pl->man_count);
 	pl->entries = calloc(ne, sizeof *pl->entries);
 	pl->entry_path = calloc(ne, sizeof *pl->entry_path);
-	pl->pd = calloc(3 + 3 * p->n_rules + p->n_keys + c->manifests + c->entries,
-			sizeof *pl->pd);
+	pl->fps = calloc(c->fprints + 1, sizeof *pl->fps);
+	pl->fp_path = calloc(c->fprints + 1, sizeof *pl->fp_path);
+	pl->pd = calloc(3 + 3 * p->n_rules + p->n_keys + c->manifests + c->entries +
+			c->fprints, sizeof *pl->pd);
 	return pl->offs && pl->count && pl->kfirst && pl->kcount && pl->manifest &&
 	       pl->keyrefs && pl->own_first && pl->own_count && pl->fs_first && pl->fs_count &&
 	       pl->values && pl->key_name && pl->key_der && pl->man && pl->man_path &&
 	       pl->man_sig && pl->man_first && pl->man_count && pl->entries &&
-	       pl->entry_path && pl->pd ? 0 : -1;
+	       pl->entry_path && pl->fps && pl->fp_path && pl->pd ? 0 : -1;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -2869,6 +3018,36 @@ static void plan_slices(struct plan *pl, const struct dlg_policy *p)
 	}
 }
 
+static int cmp_fprint(const void *pa, const void *pb)
+{
+	const struct dlg_fingerprint *a = *(const struct dlg_fingerprint *const *)pa;
+	const struct dlg_fingerprint *b = *(const struct dlg_fingerprint *const *)pb;
+
+	if (a->ino != b->ino)
+		return a->ino < b->ino ? -1 : 1;
+	return (a->dev > b->dev) - (a->dev < b->dev);
+}
+
+/* The fingerprints sorted by (ino, dev), the key the reader seeks by. Two
+ * for one inode are refused rather than one picked: the collector keeps at
+ * most one (none when they disagree). */
+static int plan_fprints(struct plan *pl, const struct dlg_policy *p, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < p->n_fprints; i++)
+		pl->fps[i] = &p->fprints[i];
+	qsort(pl->fps, p->n_fprints, sizeof *pl->fps, cmp_fprint);
+	for (size_t i = 1; i < p->n_fprints; i++) {
+		if (cmp_fprint(&pl->fps[i - 1], &pl->fps[i]) == 0) {
+			dlg_seterr(err, errlen, "two fingerprints of one file (dev %llu, ino %llu)",
+				(unsigned long long)pl->fps[i]->dev,
+				(unsigned long long)pl->fps[i]->ino);
+			return -1;
+		}
+	}
+	pl->n_fps = p->n_fprints;
+	return 0;
+}
+
 static void plan_strings(struct plan *pl, const struct dlg_policy *p)
 {
 	/* A policy built in memory may have no source: record "". */
@@ -2885,6 +3064,8 @@ static void plan_strings(struct plan *pl, const struct dlg_policy *p)
 		add_pending(pl->pd, &pl->n_pd, pl->man[i]->path, &pl->man_path[i]);
 	for (size_t i = 0; i < pl->n_entries; i++)
 		add_pending(pl->pd, &pl->n_pd, pl->entries[i]->path, &pl->entry_path[i]);
+	for (size_t i = 0; i < pl->n_fps; i++)
+		add_pending(pl->pd, &pl->n_pd, pl->fps[i]->path, &pl->fp_path[i]);
 }
 
 /* Key DER then manifest signatures; returns the length, padded to 4 so the
@@ -2978,6 +3159,24 @@ static void put_entries(const struct plan *pl, unsigned char *out)
 	}
 }
 
+static void put_fprints(const struct plan *pl, unsigned char *out)
+{
+	for (size_t i = 0; i < pl->n_fps; i++) {
+		const struct dlg_fingerprint *fp = pl->fps[i];
+		unsigned char *f = out + i * DB_FPRINT_SIZE;
+
+		put64(f + F_DEV, fp->dev);
+		put64(f + F_INO, fp->ino);
+		put64(f + F_SIZE, (uint64_t)fp->size);
+		put64(f + F_MTIME, (uint64_t)fp->mtime_sec);
+		put64(f + F_CTIME, (uint64_t)fp->ctime_sec);
+		put32(f + F_MTIME_NSEC, fp->mtime_nsec);
+		put32(f + F_CTIME_NSEC, fp->ctime_nsec);
+		memcpy(f + F_SHA256, fp->sha256, DLG_SHA256_LEN);
+		put32(f + F_PATH, pl->fp_path[i]);
+	}
+}
+
 static void put_table(unsigned char *h, int t, size_t off, size_t count)
 {
 	put32(h + TABLES[t].off_field, (uint32_t)off);
@@ -3051,6 +3250,9 @@ static size_t put_tables(unsigned char *buf, struct plan *pl, const struct iplan
 	at += ip->n_paths * DB_PATH_SIZE;
 	put_table(buf, T_DIGESTS, at, n);
 	at += n * DB_DIGEST_SIZE;
+	put_fprints(pl, buf + at);
+	put_table(buf, T_FPRINTS, at, pl->n_fps);
+	at += pl->n_fps * DB_FPRINT_SIZE;
 	put_keys(pl, p, buf + at);
 	put_table(buf, T_KEYS, at, p->n_keys);
 	at += p->n_keys * DB_KEY_SIZE;
@@ -3111,6 +3313,8 @@ int dlg_db_build(const struct dlg_policy *p, unsigned char **out, size_t *out_le
 		goto end;
 	}
 	plan_slices(&pl, p);
+	if (plan_fprints(&pl, p, err, errlen))
+		goto end;
 	plan_strings(&pl, p);
 	if (build_pool(pl.pd, pl.n_pd, &pool, &pool_len, err, errlen) ||
 	    plan_dirstr(&pl, &ip, p, &dirstr, &dirstr_len, err, errlen))
@@ -3121,6 +3325,7 @@ int dlg_db_build(const struct dlg_policy *p, unsigned char **out, size_t *out_le
 	room = DB_HEADER_SIZE + ip.n_dirs * DB_DIR_SIZE + ((dirstr_len + 3) & ~(size_t)3) +
 	       ip.n_refs * DB_RULEREF_SIZE + p->n_rules * DB_RULE_SIZE +
 	       ip.n_paths * DB_PATH_SIZE + c.digests * DB_DIGEST_SIZE +
+	       pl.n_fps * DB_FPRINT_SIZE +
 	       p->n_keys * DB_KEY_SIZE + pl.n_keyrefs * DB_KEYREF_SIZE +
 	       pl.n_values * DB_VALUE_SIZE + pl.n_manifests * DB_MANIFEST_SIZE +
 	       pl.n_entries * DB_ENTRY_SIZE + blob_len + ((pool_len + 3) & ~(size_t)3);

@@ -61,6 +61,8 @@ struct dlg_db {
 	const char *dirstr;             /* directory strings (dir keys, rules' dir) */
 	uint32_t free_first, free_count;        /* unanchored rules: rule references */
 	uint32_t first_digest;  /* lowest digest-anchored rule, or DLG_DB_NONE */
+	uint32_t n_fprints;
+	const unsigned char *fprints;   /* stat fingerprints, sorted by (ino, dev) */
 };
 
 /* "no such index" in the accessors below. */
@@ -112,6 +114,13 @@ struct dlg_subject {
 	int fd;                 /* descriptor of the very inode being decided on; -1 if none */
 	bool have_sha256;       /* set by the caller if known, or by dlg_decide once hashed */
 	unsigned char sha256[DLG_SHA256_LEN];
+	/* Set by dlg_decide when sha256 was taken from a policy's stat
+	 * fingerprint of the file (dev, ino, size, mtime, ctime) instead of
+	 * reading it; sha256_db is that policy's base. Another policy deciding
+	 * on the same subject does not take the digest from there. Callers leave
+	 * both zero. */
+	bool sha256_fingerprint;
+	const void *sha256_db;
 	bool hash_failed;       /* set by dlg_decide when hashing was needed and failed */
 	/* Signature evidence, filled by dlg_decide when a rule needed it
 	 * (ECS dll.code_signature.*). */
@@ -147,8 +156,11 @@ struct dlg_verdict {
  * that need only an fstat of s->fd (fileless, owner, recent, the file's own
  * mode for writable), then fs (fstatfs) and the walk of the directories
  * above s->path (writable), then the digest (sha256 or manifest), then the
- * signature. The SHA-256 of s->fd is computed only when a rule's other
- * conditions all hold and it has a digest or manifest condition; a failure
+ * signature. The SHA-256 of s->fd is needed only when a rule's other
+ * conditions all hold and it has a digest or manifest condition; it is
+ * taken from the policy's stat fingerprint of the file, without reading it,
+ * when fstat of s->fd shows exactly what was recorded at compile time under
+ * the same path (s->sha256_fingerprint), else computed; a failure
  * to hash denies with the reason, and so does a risk fact that cannot be
  * known (no fd, a directory above the file that cannot be examined):
  * s->risk_failed is then set.

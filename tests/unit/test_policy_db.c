@@ -73,7 +73,9 @@
 #define O_FREEFIRST 156
 #define O_FREECOUNT 160
 #define O_FIRSTDIGEST 164
-#define O_RESERVED 168
+#define O_NFPRINTS 168
+#define O_FPRINTS 172
+#define O_RESERVED 176
 #define DIG_SIZE 36
 #define DIR_SIZE 20
 #define PATH_SIZE 16
@@ -103,12 +105,27 @@
 #define M_FIRST 16
 #define M_COUNT 20
 #define M_RESERVED 56
+#define FP_SIZE 88
+#define FP_DEV 0
+#define FP_INO 8
+#define FP_SIZEF 16
+#define FP_MTIME 24
+#define FP_CTIME 32
+#define FP_MNSEC 40
+#define FP_CNSEC 44
+#define FP_SHA256 48
+#define FP_PATH 80
+#define FP_RESERVED 84
 #define NONE 0xFFFFFFFFu
 
 /* SHA-256 of "abc" (FIPS 180-2 example), the content of the hashed fixture. */
 static const char ABC_HEX[] = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 
 static char tmpdir[PATH_MAX];
+/* A real file (reference_db fingerprints it) and the path its fingerprint
+ * names, so exercise() reaches a fingerprint that matches. */
+static char ref_file[PATH_MAX];
+#define REF_FP_PATH "/opt/f/ref.so"
 
 static void hex32(const char *hex, unsigned char out[DLG_SHA256_LEN])
 {
@@ -153,6 +170,26 @@ static void write_fixture(const char *path, const char *content)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, content, strlen(content)), (ssize_t)strlen(content));
 	assert_int_equal(close(fd), 0);
+}
+
+/* The fingerprint of the file open on fd, claiming digest sha under path. */
+static struct dlg_fingerprint fp_of(int fd, const char *path, const unsigned char *sha)
+{
+	struct dlg_fingerprint f;
+	struct stat st;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	memset(&f, 0, sizeof f);
+	f.dev = (uint64_t)st.st_dev;
+	f.ino = (uint64_t)st.st_ino;
+	f.size = (int64_t)st.st_size;
+	f.mtime_sec = (int64_t)st.st_mtim.tv_sec;
+	f.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
+	f.ctime_sec = (int64_t)st.st_ctim.tv_sec;
+	f.ctime_nsec = (uint32_t)st.st_ctim.tv_nsec;
+	memcpy(f.sha256, sha, DLG_SHA256_LEN);
+	f.path = (char *)path;
+	return f;
 }
 
 static struct dlg_rule mkrule(enum dlg_action a, unsigned line, const char *path,
@@ -567,7 +604,9 @@ static unsigned char *reference_db(size_t *len)
 	static struct dlg_manifest_entry ents[3];
 	static struct dlg_manifest man;
 	static size_t both[2] = { 0, 1 }, first[1] = { 0 };
+	static struct dlg_fingerprint fps[2];
 	struct dlg_policy p;
+	int fd;
 
 	memset(d[0], 0xaa, DLG_SHA256_LEN);
 	memset(d[1], 0x55, DLG_SHA256_LEN);
@@ -619,6 +658,21 @@ static unsigned char *reference_db(size_t *len)
 	p.startup = DLG_STARTUP_KILL;
 	p.deny_untrusted_preload = true;
 	p.env_strip = DLG_ENV_LD_PRELOAD | DLG_ENV_LD_AUDIT;
+	/* fingerprints: a real file, claimed to hold d[1] (so rule 7 allows it
+	 * under REF_FP_PATH without reading it), and a made-up inode 1 on the
+	 * same device, listed first (the writer sorts by ino) */
+	tmp_path(ref_file, "ref.so");
+	write_fixture(ref_file, "reference");
+	fd = open(ref_file, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	fps[0] = fp_of(fd, REF_FP_PATH, d[1]);
+	close(fd);
+	fps[1] = fps[0];
+	fps[1].ino = 1;
+	fps[1].path = (char *)"/opt/m/a.so";
+	memcpy(fps[1].sha256, d[0], DLG_SHA256_LEN);
+	p.fprints = fps;
+	p.n_fprints = 2;
 	return build(&p, len);
 }
 
@@ -643,6 +697,15 @@ static void exercise(const struct dlg_db *db)
 		memset(s.sha256, 0xaa, sizeof s.sha256);
 		s.have_sha256 = true;
 		dlg_decide(db, &s, &v);
+	}
+	/* the fingerprinted file, through the fingerprint lookup */
+	if (ref_file[0]) {
+		struct dlg_subject s = { .path = REF_FP_PATH, .fd = open(ref_file, O_RDONLY) };
+
+		assert_true(s.fd >= 0);
+		dlg_decide(db, &s, &v);
+		assert_true(v.action == DLG_ACTION_ALLOW || v.action == DLG_ACTION_DENY);
+		close(s.fd);
 	}
 	for (uint32_t i = 0; i <= db->n_rules; i++) {
 		if (dlg_db_rule(db, i, &rv)) {
@@ -760,7 +823,7 @@ static void test_flipped(void **state)
 enum width { W32, W64, W8 };
 
 /* Where a damaged field lies: the file, or the first record of a table. */
-enum base { B_FILE, B_RULE, B_KEY, B_KEYREF, B_MAN, B_DIR, B_PATH, B_REF };
+enum base { B_FILE, B_RULE, B_KEY, B_KEYREF, B_MAN, B_DIR, B_PATH, B_REF, B_FPRINT };
 
 struct damage {
 	const char *what;       /* expected in the error message */
@@ -778,7 +841,7 @@ static void test_damaged_fields(void **state)
 	struct dlg_db db;
 	char err[256];
 	uint32_t strlen_, nd, rules_off, str_off;
-	size_t bases[8];
+	size_t bases[9];
 	uint32_t dirstrlen, nrefs;
 
 	(void)state;
@@ -791,6 +854,10 @@ static void test_damaged_fields(void **state)
 	bases[B_DIR] = rd32(ref + O_DIRS);
 	bases[B_PATH] = rd32(ref + O_PATHS);
 	bases[B_REF] = rd32(ref + O_REFS);
+	bases[B_FPRINT] = rd32(ref + O_FPRINTS);
+	assert_int_equal(rd32(ref + O_NFPRINTS), 2);
+	assert_int_equal(bases[B_FPRINT], rd32(ref + O_DIGESTS) + 4 * DIG_SIZE);
+	assert_int_equal(rd32(ref + O_KEYS), bases[B_FPRINT] + 2 * FP_SIZE);
 	dirstrlen = rd32(ref + O_DIRSTRLEN);
 	nrefs = rd32(ref + O_NREFS);
 	/* dirs "" (rule 3), "/opt/p" (rule 1's parent), "/opt/s", "/tmp"; one
@@ -861,7 +928,7 @@ static void test_damaged_fields(void **state)
 		{ "strings", B_FILE, O_STRLEN, W32, NONE, false },
 		{ "not NUL-terminated", B_FILE, O_STRLEN, W32, 0, false },
 		{ "not NUL-terminated", B_FILE, O_STRLEN, W32, (uint32_t)-1, true },
-		{ "reserved header byte 168", B_FILE, O_RESERVED, W8, 1, false },
+		{ "reserved header byte 176", B_FILE, O_RESERVED, W8, 1, false },
 		{ "reserved header byte 191", B_FILE, HDR - 1, W8, 0x80, false },
 		/* format 2: signature directory, tables of keys, key references,
 		 * manifests, entries, the blob */
@@ -974,6 +1041,35 @@ static void test_damaged_fields(void **state)
 		{ "path index 1: hash does not match", B_PATH, 0, W32, 1, true },
 		{ "path index 1: rule slice", B_PATH, 12, W32, nrefs, true },
 		{ "rule 2: dir offset out of range", B_RULE, RULE_SIZE + R_DIR, W32, dirstrlen, false },
+		/* fingerprints: the table, then each record (the CLI checks them all) */
+		{ "fingerprints", B_FILE, O_NFPRINTS, W32, NONE, false },
+		{ "fingerprints", B_FILE, O_NFPRINTS, W32, 0x03000000u, false },
+		{ "not contiguous", B_FILE, O_NFPRINTS, W32, (uint32_t)-1, true },
+		{ "not contiguous", B_FILE, O_NFPRINTS, W32, 0, false },
+		{ "tables overlap: fingerprints and keys", B_FILE, O_NFPRINTS, W32, 1, true },
+		{ "tables overlap: digests and fingerprints", B_FILE, O_NDIGESTS, W32, 1, true },
+		{ "not 4-byte aligned", B_FILE, O_FPRINTS, W32, 2, true },
+		{ "overlaps the header", B_FILE, O_FPRINTS, W32, HDR - 8, false },
+		{ "fingerprints", B_FILE, O_FPRINTS, W32, 0xFFFFFFF0u, false },
+		{ "tables overlap: fingerprints and keys", B_FILE, O_FPRINTS, W32, FP_SIZE, true },
+		{ "fingerprint 1: size or nanoseconds out of range", B_FPRINT, FP_MNSEC, W32,
+		  1000000000u, false },
+		{ "fingerprint 2: size or nanoseconds out of range", B_FPRINT, FP_SIZE + FP_CNSEC,
+		  W32, NONE, false },
+		{ "fingerprint 1: size or nanoseconds out of range", B_FPRINT, FP_SIZEF, W64,
+		  1ull << 63, false },
+		{ "fingerprint 1: path offset out of range", B_FPRINT, FP_PATH, W32, strlen_, false },
+		{ "fingerprint 2: path offset out of range", B_FPRINT, FP_SIZE + FP_PATH, W32, NONE,
+		  false },
+		{ "fingerprint 2: path offset out of range or not absolute", B_FPRINT,
+		  FP_SIZE + FP_PATH, W32, 1, true },
+		{ "fingerprint 1: reserved field is not zero", B_FPRINT, FP_RESERVED, W32, 1, false },
+		{ "fingerprint 2: reserved field is not zero", B_FPRINT, FP_SIZE + FP_RESERVED, W8,
+		  0x80, false },
+		{ "fingerprint 2: not sorted by (ino, dev), or repeated", B_FPRINT, FP_SIZE + FP_INO,
+		  W64, 1, false },
+		{ "fingerprint 2: not sorted", B_FPRINT, FP_SIZE + FP_INO, W64, 0, false },
+		{ "fingerprint 2: not sorted", B_FPRINT, FP_INO, W64, UINT64_MAX, false },
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -1009,9 +1105,20 @@ static void test_damaged_fields(void **state)
 	assert_non_null(strstr(err, "does not match header"));
 	free(c);
 
-	/* and the untouched reference opens: the cases above changed one thing */
+	/* and the untouched reference opens: the cases above changed one thing;
+	 * its real fingerprint is what rule 7 allows the file by */
 	c = dup_exact(ref, len);
 	assert_int_equal(dlg_db_open_mem(&db, c, len, err, sizeof err), 0);
+	{
+		struct dlg_subject s = { .path = REF_FP_PATH, .fd = open(ref_file, O_RDONLY) };
+		struct dlg_verdict v;
+
+		assert_true(s.fd >= 0);
+		assert_int_equal(dlg_decide(&db, &s, &v), DLG_ACTION_ALLOW);
+		assert_int_equal(v.rule, 7);
+		assert_true(s.sha256_fingerprint);
+		close(s.fd);
+	}
 	free(c);
 	free(ref);
 }
@@ -2785,6 +2892,339 @@ static void test_index_many_digest_rules(void **state)
 	free(d);
 }
 
+/* --------------------------------------------------------- fingerprints */
+
+/* Rewrites the file at path in place (same inode, same size) until the
+ * kernel stamps a ctime other than old's: writes within one tick of its
+ * coarse clock get the same stamp, which is what the compile-time wait is
+ * for, and here would make the test say nothing. */
+static void rewrite_restamped(const char *path, const char *content, const struct stat *old)
+{
+	for (int i = 0; i < 400; i++) {
+		const struct timespec tick = { 0, 5 * 1000 * 1000 };
+		struct stat st;
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+		assert_true(fd >= 0);
+		assert_int_equal(pwrite(fd, content, strlen(content), 0), (ssize_t)strlen(content));
+		assert_int_equal(fstat(fd, &st), 0);
+		close(fd);
+		assert_int_equal(st.st_ino, old->st_ino);
+		assert_int_equal(st.st_size, old->st_size);
+		if (st.st_ctim.tv_sec != old->st_ctim.tv_sec ||
+		    st.st_ctim.tv_nsec != old->st_ctim.tv_nsec)
+			return;
+		nanosleep(&tick, NULL);
+	}
+	fail_msg("%s: ctime never changed", path);
+}
+
+static enum dlg_action decide_fd(const struct dlg_db *db, struct dlg_subject *s,
+				 const char *path, int fd, struct dlg_verdict *v)
+{
+	memset(s, 0, sizeof *s);
+	s->path = path;
+	s->fd = fd;
+	return dlg_decide(db, s, v);
+}
+
+/* The decision took the digest from a fingerprint (want) or read the file,
+ * whose content is then real. */
+static void expect_source(int line, const struct dlg_subject *s, bool want,
+			  const unsigned char *digest)
+{
+	if (!s->have_sha256 || s->sha256_fingerprint != want || s->hash_failed ||
+	    memcmp(s->sha256, digest, DLG_SHA256_LEN) != 0)
+		fail_msg("line %d: have %d fingerprint %d (want %d) failed %d, digest %s", line,
+			 s->have_sha256, s->sha256_fingerprint, want, s->hash_failed,
+			 memcmp(s->sha256, digest, DLG_SHA256_LEN) ? "other" : "as expected");
+}
+
+enum fp_field { FPF_DEV, FPF_INO, FPF_SIZE, FPF_MTIME, FPF_MTIME_NSEC, FPF_CTIME,
+		FPF_CTIME_NSEC, FPF_PATH, FPF_N };
+
+static void fp_change(struct dlg_fingerprint *f, enum fp_field k)
+{
+	switch (k) {
+	case FPF_DEV: f->dev ^= 1; break;
+	case FPF_INO: f->ino += 1; break;
+	case FPF_SIZE: f->size += 1; break;
+	case FPF_MTIME: f->mtime_sec -= 1; break;
+	case FPF_MTIME_NSEC: f->mtime_nsec = (f->mtime_nsec + 1) % 1000000000u; break;
+	case FPF_CTIME: f->ctime_sec += 1; break;
+	case FPF_CTIME_NSEC: f->ctime_nsec = (f->ctime_nsec + 999999999u) % 1000000000u; break;
+	default: f->path = (char *)"/opt/elsewhere/fp.so"; break;
+	}
+}
+
+/* A fingerprint that claims the file holds "abc" while it holds "xyz": a
+ * decision that follows the claim did not read the file. Every field must
+ * match, the path too; a changed file is read; another policy does not
+ * take the digest one policy's fingerprint gave. */
+static void test_fingerprint_decide(void **state)
+{
+	char raw[PATH_MAX], canon[PATH_MAX], raw2[PATH_MAX], canon2[PATH_MAX];
+	unsigned char abc[1][DLG_SHA256_LEN], xyz[DLG_SHA256_LEN], abd[DLG_SHA256_LEN];
+	struct dlg_rule r[2];
+	struct dlg_fingerprint fp[2];
+	struct dlg_policy p;
+	struct dlg_subject s;
+	struct dlg_verdict v;
+	struct dlg_db db, db2;
+	unsigned char *buf, *buf2;
+	struct stat st;
+	size_t len, len2;
+	char err[256];
+	int fd, fd2;
+
+	(void)state;
+	hex32(ABC_HEX, abc[0]);
+	sha256_of("xyz", xyz);
+	sha256_of("abd", abd);
+	tmp_path(raw, "fp.so");
+	tmp_path(raw2, "fp2.so");
+	write_fixture(raw, "xyz");
+	write_fixture(raw2, "xyz");
+	fd = open(raw, O_RDONLY | O_CLOEXEC);
+	fd2 = open(raw2, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0 && fd2 >= 0);
+	assert_int_equal(dlg_fd_canonical(fd, raw, canon, sizeof canon), 0);
+	assert_int_equal(dlg_fd_canonical(fd2, raw2, canon2, sizeof canon2), 0);
+	r[0] = mkrule(DLG_ACTION_ALLOW, 3, canon, NULL, NULL, abc, 1);
+	r[1] = mkrule(DLG_ACTION_ALLOW, 4, canon2, NULL, NULL, abc, 1);
+	p = mkpolicy(r, 2, DLG_ACTION_DENY);
+	fp[0] = fp_of(fd, canon, abc[0]);
+	p.fprints = fp;
+	p.n_fprints = 1;
+	buf = build(&p, &len);
+	assert_int_equal(dlg_db_open_mem(&db, buf, len, err, sizeof err), 0);
+	assert_int_equal(db.n_fprints, 1);
+	assert_int_equal(decide_fd(&db, &s, canon, fd, &v), DLG_ACTION_ALLOW);
+	assert_int_equal(v.rule, 1);
+	expect_source(__LINE__, &s, true, abc[0]);
+	assert_ptr_equal(s.sha256_db, db.base);
+	/* the same inode under another path, another inode under its path */
+	assert_int_equal(decide_fd(&db, &s, canon2, fd, &v), DLG_ACTION_DENY);
+	expect_source(__LINE__, &s, false, xyz);
+	assert_int_equal(decide_fd(&db, &s, canon2, fd2, &v), DLG_ACTION_DENY);
+	expect_source(__LINE__, &s, false, xyz);
+	/* no fd: nothing to fstat, a hashing failure as ever */
+	assert_int_equal(decide_fd(&db, &s, canon, -1, &v), DLG_ACTION_DENY);
+	assert_true(s.hash_failed);
+	assert_false(s.sha256_fingerprint);
+
+	/* a policy of its own (digest rule, no fingerprints) reads the file even
+	 * after the first one took the digest from its fingerprint */
+	{
+		struct dlg_rule rd = mkrule(DLG_ACTION_ALLOW, 9, NULL, NULL, NULL, abc, 1);
+		struct dlg_policy pd = mkpolicy(&rd, 1, DLG_ACTION_DENY);
+
+		buf2 = build(&pd, &len2);
+		assert_int_equal(dlg_db_open_mem(&db2, buf2, len2, err, sizeof err), 0);
+		assert_int_equal(decide_fd(&db, &s, canon, fd, &v), DLG_ACTION_ALLOW);
+		expect_source(__LINE__, &s, true, abc[0]);
+		assert_int_equal(dlg_decide(&db2, &s, &v), DLG_ACTION_DENY);
+		expect_source(__LINE__, &s, false, xyz);
+		/* and a digest read from the file is every policy's */
+		assert_int_equal(dlg_decide(&db, &s, &v), DLG_ACTION_DENY);
+		expect_source(__LINE__, &s, false, xyz);
+		free(buf2);
+	}
+
+	/* a digest-anchored rule uses the fingerprint as well */
+	{
+		struct dlg_rule rd = mkrule(DLG_ACTION_ALLOW, 9, NULL, NULL, NULL, abc, 1);
+		struct dlg_policy pd = mkpolicy(&rd, 1, DLG_ACTION_DENY);
+
+		pd.fprints = fp;
+		pd.n_fprints = 1;
+		buf2 = build(&pd, &len2);
+		assert_int_equal(dlg_db_open_mem(&db2, buf2, len2, err, sizeof err), 0);
+		assert_int_equal(decide_fd(&db2, &s, canon, fd, &v), DLG_ACTION_ALLOW);
+		expect_source(__LINE__, &s, true, abc[0]);
+		assert_int_equal(dlg_decide_scan(&db2, &s, &v), DLG_ACTION_ALLOW);
+		free(buf2);
+	}
+
+	/* one field off, whichever: the file is read */
+	for (int k = 0; k < FPF_N; k++) {
+		struct dlg_fingerprint f = fp[0];
+
+		fp_change(&f, (enum fp_field)k);
+		p.fprints = &f;
+		buf2 = build(&p, &len2);
+		assert_int_equal(dlg_db_open_mem(&db2, buf2, len2, err, sizeof err), 0);
+		if (decide_fd(&db2, &s, canon, fd, &v) != DLG_ACTION_DENY || v.rule != 0)
+			fail_msg("field %d: rule %u", k, v.rule);
+		expect_source(__LINE__, &s, false, xyz);
+		free(buf2);
+	}
+
+	/* the fingerprint of the other inode applies to that inode only */
+	fp[1] = fp_of(fd2, canon2, abc[0]);
+	p.fprints = &fp[1];
+	buf2 = build(&p, &len2);
+	assert_int_equal(dlg_db_open_mem(&db2, buf2, len2, err, sizeof err), 0);
+	assert_int_equal(decide_fd(&db2, &s, canon, fd, &v), DLG_ACTION_DENY);
+	expect_source(__LINE__, &s, false, xyz);
+	assert_int_equal(decide_fd(&db2, &s, canon2, fd2, &v), DLG_ACTION_ALLOW);
+	assert_int_equal(v.rule, 2);
+	expect_source(__LINE__, &s, true, abc[0]);
+	free(buf2);
+
+	/* both, in either order given: one table sorted by (ino, dev) */
+	p.fprints = fp;
+	p.n_fprints = 2;
+	buf2 = build(&p, &len2);
+	assert_int_equal(dlg_db_open_mem(&db2, buf2, len2, err, sizeof err), 0);
+	assert_int_equal(decide_fd(&db2, &s, canon, fd, &v), DLG_ACTION_ALLOW);
+	expect_source(__LINE__, &s, true, abc[0]);
+	assert_int_equal(decide_fd(&db2, &s, canon2, fd2, &v), DLG_ACTION_ALLOW);
+	expect_source(__LINE__, &s, true, abc[0]);
+	free(buf2);
+
+	/* the file rewritten in place, same size: read, and the verdict is
+	 * the new content's, whichever it is */
+	assert_int_equal(fstat(fd, &st), 0);
+	rewrite_restamped(raw, "abd", &st);
+	assert_int_equal(decide_fd(&db, &s, canon, fd, &v), DLG_ACTION_DENY);
+	expect_source(__LINE__, &s, false, abd);
+	assert_int_equal(fstat(fd, &st), 0);
+	rewrite_restamped(raw, "abc", &st);
+	assert_int_equal(decide_fd(&db, &s, canon, fd, &v), DLG_ACTION_ALLOW);
+	expect_source(__LINE__, &s, false, abc[0]);
+
+	close(fd);
+	close(fd2);
+	unlink(raw);
+	unlink(raw2);
+	free(buf);
+}
+
+/* A manifest entry's digest comes from the fingerprint too. */
+static void test_fingerprint_manifest(void **state)
+{
+	static unsigned char der[32], sig[64];
+	char raw[PATH_MAX], canon[PATH_MAX];
+	struct dlg_manifest_entry ent;
+	struct dlg_manifest man;
+	struct dlg_key key = { .name = (char *)"k", .type = DLG_KEY_ED25519, .der = der,
+			       .der_len = sizeof der };
+	size_t first[1] = { 0 };
+	struct dlg_fingerprint fp;
+	struct dlg_rule r;
+	struct dlg_policy p;
+	struct dlg_subject s;
+	struct dlg_verdict v;
+	struct dlg_db db;
+	unsigned char *buf, xyz[DLG_SHA256_LEN];
+	size_t len;
+	int fd;
+
+	(void)state;
+	sha256_of("xyz", xyz);
+	tmp_path(raw, "mfp.so");
+	write_fixture(raw, "xyz");
+	fd = open(raw, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(dlg_fd_canonical(fd, raw, canon, sizeof canon), 0);
+	ent.path = canon;
+	hex32(ABC_HEX, ent.sha256);
+	man = (struct dlg_manifest){ .path = (char *)"/etc/dlguard/m.sha256", .sig = sig,
+				     .sig_len = sizeof sig, .key = 0, .entries = &ent,
+				     .n_entries = 1 };
+	r = mkrule(DLG_ACTION_ALLOW, 2, NULL, NULL, NULL, NULL, 0);
+	r.signed_by = first;
+	r.n_signed_by = 1;
+	r.manifest = &man;
+	p = mkpolicy(&r, 1, DLG_ACTION_DENY);
+	p.keys = &key;
+	p.n_keys = 1;
+	fp = fp_of(fd, canon, ent.sha256);
+	p.fprints = &fp;
+	p.n_fprints = 1;
+	buf = build(&p, &len);
+	assert_int_equal(dlg_db_open_mem(&db, buf, len, NULL, 0), 0);
+	assert_int_equal(decide_fd(&db, &s, canon, fd, &v), DLG_ACTION_ALLOW);
+	expect_source(__LINE__, &s, true, ent.sha256);
+	free(buf);
+	p.n_fprints = 0;
+	buf = build(&p, &len);
+	assert_int_equal(dlg_db_open_mem(&db, buf, len, NULL, 0), 0);
+	assert_int_equal(decide_fd(&db, &s, canon, fd, &v), DLG_ACTION_DENY);
+	expect_source(__LINE__, &s, false, xyz);
+	free(buf);
+	close(fd);
+	unlink(raw);
+}
+
+/* The writer's checks of the model, and its order. */
+static void test_fingerprint_build(void **state)
+{
+	static unsigned char d[1][DLG_SHA256_LEN];
+	struct dlg_rule r = mkrule(DLG_ACTION_ALLOW, 1, "/a.so", NULL, NULL, d, 1);
+	struct dlg_fingerprint ok = { .dev = 3, .ino = 9, .size = 3, .path = (char *)"/a.so" };
+	struct dlg_fingerprint f[2];
+	const struct {
+		const char *what;
+		struct dlg_fingerprint a, b;
+		size_t n;
+	} cases[] = {
+		{ "path not absolute", { .ino = 1, .path = NULL }, ok, 1 },
+		{ "path not absolute", { .ino = 1, .path = (char *)"a.so" }, ok, 1 },
+		{ "nanoseconds out of range", { .ino = 1, .mtime_nsec = 1000000000u,
+		  .path = (char *)"/a.so" }, ok, 1 },
+		{ "nanoseconds out of range", { .ino = 1, .ctime_nsec = UINT32_MAX,
+		  .path = (char *)"/a.so" }, ok, 1 },
+		{ "size", { .ino = 1, .size = -1, .path = (char *)"/a.so" }, ok, 1 },
+		{ "two fingerprints of one file (dev 3, ino 9)", ok, ok, 2 },
+		{ "two fingerprints of one file", ok, { .dev = 3, .ino = 9, .path = (char *)"/b.so" },
+		  2 },
+	};
+	struct dlg_policy p = mkpolicy(&r, 1, DLG_ACTION_DENY);
+	struct dlg_db db;
+	unsigned char *buf, *buf2;
+	size_t len, len2;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char err[256] = "";
+
+		f[0] = cases[i].a;
+		f[1] = cases[i].b;
+		p.fprints = f;
+		p.n_fprints = cases[i].n;
+		buf = NULL;
+		if (dlg_db_build(&p, &buf, &len, err, sizeof err) != -1 || buf ||
+		    !strstr(err, cases[i].what))
+			fail_msg("case %zu (%s): err '%s'", i, cases[i].what, err);
+	}
+	p.fprints = NULL;
+	p.n_fprints = 1;
+	assert_int_equal(dlg_db_build(&p, &buf, &len, NULL, 0), -1);
+
+	/* sorted by (ino, dev) whatever the model's order; the same bytes */
+	f[0] = ok;
+	f[1] = ok;
+	f[1].dev = 2;
+	f[1].path = (char *)"/b.so";
+	p.fprints = f;
+	p.n_fprints = 2;
+	buf = build(&p, &len);
+	assert_int_equal(dlg_db_open_mem(&db, buf, len, NULL, 0), 0);
+	assert_int_equal(db.n_fprints, 2);
+	assert_int_equal(rd32(db.fprints + FP_DEV), 2);
+	assert_int_equal(rd32(db.fprints + FP_SIZE + FP_DEV), 3);
+	assert_string_equal(db.strings + rd32(db.fprints + FP_PATH), "/b.so");
+	f[0] = f[1];
+	f[1] = ok;
+	buf2 = build(&p, &len2);
+	assert_int_equal(len, len2);
+	assert_memory_equal(buf, buf2, len);
+	free(buf);
+	free(buf2);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -2795,6 +3235,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	if (ref_file[0])
+		unlink(ref_file);
 	return rmdir(tmpdir);
 }
 
@@ -2831,6 +3273,9 @@ int main(void)
 		cmocka_unit_test(test_risk_order),
 		cmocka_unit_test(test_risk_tables),
 		cmocka_unit_test(test_name_tables),
+		cmocka_unit_test(test_fingerprint_decide),
+		cmocka_unit_test(test_fingerprint_manifest),
+		cmocka_unit_test(test_fingerprint_build),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -3,12 +3,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fingerprint.h"
 #include "policy_conf.h"
 #include "policy_db.h"
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: dlguard compile [--audit] FILE -o OUT\n");
+	fprintf(stderr, "usage: dlguard compile [--audit] [--no-fingerprints] FILE -o OUT\n");
 	return 2;
 }
 
@@ -17,10 +18,12 @@ int cmd_compile(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "audit", no_argument, NULL, 'a' },
+		{ "no-fingerprints", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *out = NULL;
-	int audit = 0, c, rc = 1;
+	int audit = 0, fingerprints = 1, c, rc = 1;
+	struct dlg_fp_stats fps = { 0, 0 };
 	struct dlg_policy *p;
 	char err[512];
 
@@ -30,6 +33,8 @@ int cmd_compile(int argc, char **argv)
 			out = optarg;
 		else if (c == 'a')
 			audit = 1;
+		else if (c == 'n')
+			fingerprints = 0;
 		else
 			return usage();
 	}
@@ -40,6 +45,12 @@ int cmd_compile(int argc, char **argv)
 		return 1;
 	if (audit)
 		p->mode = DLG_MODE_AUDIT;
+	/* The files as they are now: the guard trusts a file whose fstat still
+	 * matches without reading it, and hashes any other. */
+	if (fingerprints && dlg_fingerprint_collect(p, NULL, &fps, err, sizeof err) != 0) {
+		fprintf(stderr, "dlguard: %s: fingerprints: %s\n", argv[optind], err);
+		goto end;
+	}
 	if (dlg_db_write_file(p, out, err, sizeof err) != 0) {
 		fprintf(stderr, "dlguard: %s: %s\n", out, err);
 		goto end;
@@ -47,6 +58,9 @@ int cmd_compile(int argc, char **argv)
 	printf("%s: compiled %zu rules (%s, default %s) from %s\n", out, p->n_rules,
 	       p->mode == DLG_MODE_AUDIT ? "audit" : "enforce",
 	       p->default_action == DLG_ACTION_ALLOW ? "allow" : "deny", argv[optind]);
+	if (fps.pinned > 0)
+		printf("%s: fingerprinted %zu of %zu pinned files (the others are hashed when "
+		       "loaded)\n", out, fps.recorded, fps.pinned);
 	rc = 0;
 end:
 	dlg_policy_free(p);
