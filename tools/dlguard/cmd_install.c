@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fingerprint.h"
 #include "policy.h"
 #include "policy_db.h"
 
@@ -271,6 +272,7 @@ static int check_dir(const char *dir)
 
 static int install_policy(const struct paths *p, const char *conf)
 {
+	struct dlg_fp_stats fps;
 	struct dlg_policy *pol;
 	const char *on_error;
 	char tmp[PATH_MAX], err[512];
@@ -281,6 +283,12 @@ static int install_policy(const struct paths *p, const char *conf)
 		return -1;
 	if (check_dir(p->etc_dlguard) != 0 || join(tmp, sizeof tmp, p->db, ".new") != 0)
 		goto end;
+	/* Fingerprints describe this machine's files: not those of a tree
+	 * installed into with --root, whose pinned paths name other files. */
+	if (!p->root[0] && dlg_fingerprint_collect(pol, NULL, &fps, err, sizeof err) != 0) {
+		fprintf(stderr, "dlguard: %s: fingerprints: %s\n", conf, err);
+		goto end;
+	}
 	if (dlg_db_write_file(pol, tmp, err, sizeof err) != 0) {
 		fprintf(stderr, "dlguard: %s: %s\n", tmp, err);
 		goto end;
