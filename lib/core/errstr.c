@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-void dlg_seterr(char *err, size_t errlen, const char *fmt, ...)
+void dlg_seterr_fmt(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!err || errlen == 0)
+	if (!dlg_err_wanted(err, errlen))
 		return;
 	va_start(ap, fmt);
 	(void)vsnprintf(err, errlen, fmt, ap);

@@ -15,9 +15,22 @@ const char *dlg_file_kind(mode_t mode);
 
 /* Formats a reason into err (when err is not NULL and errlen not 0); a
  * message cut to fit is still a message. The one error-text helper of the
- * core modules. */
-__attribute__((format(printf, 3, 4))) void dlg_seterr(char *err, size_t errlen,
-						       const char *fmt, ...);
+ * core modules. A macro so that callers that want no message (the preload's
+ * first, silent try at the system policy) do not evaluate the arguments
+ * either: strerrordesc_np alone touches pages of libc no process start
+ * needs otherwise. */
+#define dlg_seterr(err, errlen, ...)                                                  \
+	(dlg_err_wanted((err), (errlen)) ? dlg_seterr_fmt((err), (errlen), __VA_ARGS__) \
+					 : (void)0)
+
+/* A function, not `err && errlen`: an array argument would trip -Waddress. */
+static inline int dlg_err_wanted(const char *err, size_t errlen)
+{
+	return err != NULL && errlen != 0;
+}
+
+__attribute__((format(printf, 3, 4))) void dlg_seterr_fmt(char *err, size_t errlen,
+							   const char *fmt, ...);
 
 static inline const char *dlg_strerror(int e)
 {

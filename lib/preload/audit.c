@@ -16,6 +16,7 @@
  * This copy of the library lives in the auditor's own namespace, with its own
  * globals; its own loads are not audited. */
 #include <fcntl.h>
+#include <limits.h>
 #include <link.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,7 +33,7 @@
 /* Returns name to let ld.so go on with it, NULL to refuse it. */
 static char *check_candidate(const char *name)
 {
-	struct dlg_subject subj = { .fd = -1 };
+	struct dlg_subject subj = { .fd = -1, .exe_lookup = verdict_subject_exe };
 	struct decision d;
 	struct stat st;
 	char canon[PATH_MAX], err[128];
@@ -60,7 +61,6 @@ static char *check_candidate(const char *name)
 		goto end;
 	dlg_fd_canonical(fd, name, canon, sizeof canon);
 	subj.path = canon;
-	subj.exe = verdict_env()->exe[0] ? verdict_env()->exe : NULL;
 	subj.fd = fd;
 	verdict_decide(&subj, &d);
 	if (d.by)

@@ -16,6 +16,7 @@
 #include "crypto.h"
 #include "elf.h"
 #include "fdpath.h"
+#include "hot.h"
 #include "policy_db.h"
 #include "resolve.h"
 #include "vcache.h"
@@ -23,13 +24,13 @@
 
 #define TLS_IE __attribute__((tls_model("initial-exec")))
 
-static struct {
+PRELOAD_HOT static struct {
 	void *(*real_dlopen)(const char *, int);
 	void *(*real_dlmopen)(Lmid_t, const char *, int);
 	const struct verdict_env *env;
 } g;
 
-static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+PRELOAD_HOT static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 /* Set while this thread is inside the guard: a dlopen made meanwhile (by
  * libcrypto, by our own lazy loads) goes straight to the real loader. */
 static __thread int in_guard TLS_IE;
@@ -156,8 +157,10 @@ static void *load_found(enum guard_kind kind, Lmid_t lmid, int flags, const stru
 static void fill_ctx(struct dlg_search_ctx *ctx, struct caller_info *caller,
 		     struct caller_info *mainp, const void *ret)
 {
-	caller_lookup(ret, g.env->exe, caller);
-	caller_main(g.env->exe, mainp);
+	const char *exe = verdict_exe();
+
+	caller_lookup(ret, exe, caller);
+	caller_main(exe, mainp);
 	memset(ctx, 0, sizeof *ctx);
 	ctx->caller = caller->obj;
 	ctx->main = mainp->obj;
@@ -232,7 +235,7 @@ static bool decide_dependency(void *vctx, const char *needed, const struct dlg_f
 			      const char *canon, char *reason, size_t len)
 {
 	struct dep_check *c = vctx;
-	struct dlg_subject subj = { .path = canon, .exe = g.env->exe[0] ? g.env->exe : NULL, .fd = dep->fd };
+	struct dlg_subject subj = { .path = canon, .exe_lookup = verdict_subject_exe, .fd = dep->fd };
 	struct decision d;
 
 	verdict_decide(&subj, &d);
@@ -274,7 +277,7 @@ static void *open_slow(const struct request *r)
 	struct caller_info caller, mainp;
 	struct dlg_search_ctx ctx;
 	struct dlg_found f = { .fd = -1 };
-	struct dlg_subject subj = { .fd = -1 };
+	struct dlg_subject subj = { .fd = -1, .exe_lookup = verdict_subject_exe };
 	struct dlg_elf_dyn dyn;
 	struct decision d;
 	char err[256], canon[PATH_MAX];
@@ -303,7 +306,6 @@ static void *open_slow(const struct request *r)
 	}
 
 	subj.path = canon;
-	subj.exe = g.env->exe[0] ? g.env->exe : NULL;
 	subj.fd = f.fd;
 	if (!vcache_get(&f.st, canon, sizeof canon, &d, &dyn, &have_dyn)) {
 		dlg_fd_canonical(f.fd, f.path, canon, sizeof canon);

@@ -11,8 +11,10 @@
  * Runs from this library's constructor only: single-threaded, before main. */
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <link.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,17 +27,31 @@
  * could not be executed". */
 #define STARTUP_KILL_STATUS 126
 
+/* This library's ELF header, i.e. its load address (GNU ld defines it). */
+extern const ElfW(Ehdr) __ehdr_start __attribute__((visibility("hidden")));
+
+/* Small: on the constructor's stack, which ld.so's own deeper frames have
+ * already touched. */
 struct startup {
 	int index;
 	const void *self;               /* our own load address */
 	const struct dlg_db *dbs[2];    /* the usable policies */
 	size_t n_dbs;
 	bool name_preloads;             /* some policy sets env.deny_untrusted_preload */
-	struct envguard_preload pre;
 	bool kill;                      /* an object made a kill policy stop the process */
-	char kill_path[PATH_MAX];
-	char kill_reason[sizeof ((struct dlg_verdict *)0)->reason];
 };
+
+/* Written only when a policy asks for them: a first write to a page is a
+ * page fault, too costly for every process start. */
+static struct envguard_preload preload_entries;   /* when name_preloads */
+static struct {
+	char path[PATH_MAX];
+	char reason[sizeof ((struct dlg_verdict *)0)->reason];
+} killed;                                         /* when kill */
+static char long_name[PATH_MAX];                  /* a canonical name beyond NAME_SHORT */
+
+/* Canonical names of mapped objects are short: room on the stack for those. */
+#define NAME_SHORT 512
 
 /* The verdict of an enforcing startup = "kill" policy that denies the
  * subject, if any. Decided on a copy: the event keeps the evidence of the
@@ -64,21 +80,54 @@ static void name_preload(const struct startup *st, const char *name, const struc
 
 	if (!st->name_preloads)
 		return;
-	which = envguard_preload_entry(&st->pre, name, fst, &entry);
+	which = envguard_preload_entry(&preload_entries, name, fst, &entry);
 	if (!which)
 		return;
 	msgf(tmp, sizeof tmp, "%s entry %s: %s", which, entry, reason);
 	msgf(reason, len, "%s", tmp);
 }
 
+/* An object the policies do not allow: reported, and remembered if a kill
+ * policy denies it. Apart from check_object, so that the frame of the
+ * common case stays small (stack pages are faults too). */
+__attribute__((noinline, cold)) static void not_allowed(struct startup *st, const char *name,
+							 const struct stat *fst,
+							 struct dlg_subject *subj,
+							 struct decision *d)
+{
+	struct dlg_verdict kv;
+	bool kill;
+
+	kill = kill_verdict(st, subj, &kv);
+	name_preload(st, name, fst, d->v.reason, sizeof d->v.reason);
+	/* Already mapped: refused only by stopping the process. */
+	d->decision = kill ? "deny" : "would-deny";
+	verdict_emit("startup", name, subj->path, subj, d);
+	if (kill && !st->kill) {
+		st->kill = true;
+		msgf(killed.path, sizeof killed.path, "%s", subj->path);
+		name_preload(st, name, fst, kv.reason, sizeof kv.reason);
+		msgf(killed.reason, sizeof killed.reason, "%s", kv.reason);
+	}
+}
+
+/* The canonical name of the object open on fd, in buf when it fits (a name
+ * that may have been cut fills it: fdpath.h). */
+static const char *canonical_name(int fd, const char *name, char *buf, size_t len)
+{
+	dlg_fd_canonical(fd, name, buf, len);
+	if (strlen(buf) + 1 < len)
+		return buf;
+	dlg_fd_canonical(fd, name, long_name, sizeof long_name);
+	return long_name;
+}
+
 static void check_object(struct startup *st, const char *name)
 {
-	struct dlg_subject subj = { .fd = -1 };
-	struct dlg_verdict kv;
+	struct dlg_subject subj = { .fd = -1, .exe_lookup = verdict_subject_exe };
 	struct decision d;
 	struct stat fst;
-	char canon[PATH_MAX];
-	bool kill;
+	char canon[NAME_SHORT];
 	int fd;
 
 	fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -86,24 +135,11 @@ static void check_object(struct startup *st, const char *name)
 		return;
 	if (fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode))
 		goto end;
-	dlg_fd_canonical(fd, name, canon, sizeof canon);
-	subj.path = canon;
-	subj.exe = verdict_env()->exe[0] ? verdict_env()->exe : NULL;
+	subj.path = canonical_name(fd, name, canon, sizeof canon);
 	subj.fd = fd;
 	verdict_decide(&subj, &d);
-	if (strcmp(d.decision, "allow") == 0)
-		goto end;
-	kill = kill_verdict(st, &subj, &kv);
-	name_preload(st, name, &fst, d.v.reason, sizeof d.v.reason);
-	/* Already mapped: refused only by stopping the process. */
-	d.decision = kill ? "deny" : "would-deny";
-	verdict_emit("startup", name, canon, &subj, &d);
-	if (kill && !st->kill) {
-		st->kill = true;
-		msgf(st->kill_path, sizeof st->kill_path, "%s", canon);
-		name_preload(st, name, &fst, kv.reason, sizeof kv.reason);
-		msgf(st->kill_reason, sizeof st->kill_reason, "%s", kv.reason);
-	}
+	if (strcmp(d.decision, "allow") != 0)
+		not_allowed(st, name, &fst, &subj, &d);
 end:
 	close(fd);
 }
@@ -124,13 +160,13 @@ static int visit(struct dl_phdr_info *info, size_t size, void *data)
 
 /* Every untrusted object has been logged; the first one a kill policy
  * denied is named. */
-__attribute__((noreturn)) static void stop(const struct startup *st)
+__attribute__((noreturn, cold)) static void stop(void)
 {
-	const char *exe = verdict_env()->exe[0] ? verdict_env()->exe : "process";
+	const char *exe = verdict_exe()[0] ? verdict_exe() : "process";
 	char msg[2 * PATH_MAX + 512];
 
 	msgf(msg, sizeof msg, "dlguard: %s: untrusted object %s mapped at start-up (%s); "
-	     "stopping before main\n", exe, st->kill_path, st->kill_reason);
+	     "stopping before main\n", exe, killed.path, killed.reason);
 	(void)!write(STDERR_FILENO, msg, strlen(msg));
 	_exit(STARTUP_KILL_STATUS);
 }
@@ -151,43 +187,61 @@ static uint32_t read_options(struct startup *st)
 	return st->n_dbs ? strip : 0;
 }
 
+static int first_object(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	*(const ElfW(Phdr) **)data = info->dlpi_phdr;
+	return 1;
+}
+
 /* The copy of this library loaded as an rtld-audit module lives in its own
- * namespace: the start-up check belongs to the copy in the program's. */
+ * namespace: the start-up check belongs to the copy in the program's. The
+ * usual answer without dladdr1 and dlinfo (two more pages of libc to fault
+ * in at every start): the first object of the base namespace is the main
+ * program, whose program headers the kernel named in AT_PHDR. */
 static bool in_base_namespace(void)
 {
+	const ElfW(Phdr) *first = NULL;
 	struct link_map *self = NULL;
 	Lmid_t lmid = LM_ID_BASE;
 	Dl_info info;
 
+	dl_iterate_phdr(first_object, &first);
+	if (first && first == (const ElfW(Phdr) *)getauxval(AT_PHDR))
+		return true;
 	if (!dladdr1((void *)in_base_namespace, &info, (void **)&self, RTLD_DL_LINKMAP) || !self)
 		return true;
 	return dlinfo(self, RTLD_DI_LMID, &lmid) != 0 || lmid == LM_ID_BASE;
 }
 
-/* Runs after verdict.c's constructor (link order, CMakeLists.txt): that one
- * captures LD_LIBRARY_PATH for the resolver before env.strip removes it. */
-__attribute__((constructor)) static void startup_check(void)
+/* Removes the variables env.strip names, keeping this library in LD_PRELOAD. */
+__attribute__((cold)) static void strip_env(uint32_t strip)
 {
-	static struct startup st;       /* ~13 KiB: off the stack; used once, here */
-	const char *self = NULL;
-	uint32_t strip;
 	Dl_info info;
 
-	if (!in_base_namespace() || !guard_enter())
+	envguard_strip(strip, dladdr((void *)strip_env, &info) ? info.dli_fname : NULL);
+}
+
+/* Runs after verdict.c's constructor (link order, CMakeLists.txt): that one
+ * captures LD_LIBRARY_PATH for the resolver before env.strip removes it.
+ * Without a policy, nothing here goes beyond reading the environment and
+ * failing to open the system policy. */
+__attribute__((constructor)) static void startup_check(void)
+{
+	struct startup st = { .self = &__ehdr_start };
+	uint32_t strip;
+
+	if (!guard_enter())
 		return;
-	if (dladdr((void *)startup_check, &info)) {
-		st.self = info.dli_fbase;
-		self = info.dli_fname;
-	}
-	if (verdict_active()) {
+	if (verdict_active() && in_base_namespace()) {
 		strip = read_options(&st);
 		if (st.name_preloads)
-			envguard_preload_read(&st.pre);
+			envguard_preload_read(&preload_entries);
 		dl_iterate_phdr(visit, &st);
 		if (st.kill)
-			stop(&st);
+			stop();
 		if (strip)
-			envguard_strip(strip, self);
+			strip_env(strip);
 	}
 	guard_leave();
 }

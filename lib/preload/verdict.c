@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "hot.h"
 
 #ifndef DLGUARD_SYSTEM_POLICY
 #define DLGUARD_SYSTEM_POLICY "/etc/dlguard/policy.db"
@@ -24,25 +26,59 @@ enum slot_state { SLOT_ABSENT, SLOT_OK, SLOT_ERROR };
 
 struct policy_slot {
 	const char *label;              /* "system" or "environment" */
-	char path[PATH_MAX];
+	const char *path;               /* NULL when absent */
 	enum slot_state state;
 	bool on_error_allow;            /* unusable, and on_error = "allow" was installed */
 	struct dlg_db db;
-	char error[256];
+	char *error;                    /* why it is unusable: cold storage */
 };
 
+/* Environment values longer than this are copied to cold storage. */
+#define HOT_PATH 256
+
+/* Cold: written only when needed (an unusable policy, a run log, a long
+ * DLGUARD_POLICY, the first event or exe rule, the first search). */
 static struct {
+	char errors[2][256];
+	char exe[PATH_MAX];
+	char run_log[PATH_MAX];
+	char policy_path[PATH_MAX];
+	struct dlg_hwcaps hwcaps;
+} cold;
+
+/* Everything a process start writes (hot.h). */
+PRELOAD_HOT static struct {
 	struct verdict_env env;
 	struct policy_slot sys, envp;
-} g;
+	const char *run_log;            /* DLGUARD_RUN_LOG, NULL if none */
+	char policy_path[HOT_PATH];     /* DLGUARD_POLICY, when short enough */
+} hot = {
+	.sys = { .label = "system", .path = DLGUARD_SYSTEM_POLICY, .error = cold.errors[0] },
+	.envp = { .label = "environment", .error = cold.errors[1] },
+};
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
+/* getenv, without the libc code it needs (getenv and strlen are pages that
+ * a process start would not touch otherwise). */
+static const char *env_get(const char *name)
+{
+	for (char **e = environ; e && *e; e++) {
+		const char *v = *e, *n = name;
+
+		while (*n && *v == *n) {
+			v++;
+			n++;
+		}
+		if (!*n && *v == '=')
+			return v + 1;
+	}
+	return NULL;
+}
 
 /* ld.so reads LD_LIBRARY_PATH once, at start-up; so do we, before the
  * program can change its environment. */
 __attribute__((constructor)) static void capture_start_env(void)
 {
-	g.env.ld_library_path = getenv("LD_LIBRARY_PATH");
+	hot.env.ld_library_path = env_get("LD_LIBRARY_PATH");
 }
 
 /* Messages may be cut to fit their fixed buffers; that is fine for text
@@ -71,7 +107,7 @@ static void load_slot(struct policy_slot *s, bool must_be_root_owned)
 			return;
 		}
 		s->state = SLOT_ERROR;
-		if (dlg_db_open_file(&s->db, s->path, &st, s->error, sizeof s->error) == 0) {
+		if (dlg_db_open_file(&s->db, s->path, &st, s->error, sizeof cold.errors[0]) == 0) {
 			/* it became valid in between: take it */
 			s->state = SLOT_OK;
 		} else {
@@ -79,7 +115,7 @@ static void load_slot(struct policy_slot *s, bool must_be_root_owned)
 		}
 	}
 	if (must_be_root_owned && (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))) {
-		snprintf(s->error, sizeof s->error,
+		snprintf(s->error, sizeof cold.errors[0],
 			 "not root-owned or writable by group/others; ignored");
 		dlg_db_close(&s->db);
 		s->state = SLOT_ERROR;
@@ -107,59 +143,53 @@ static bool installed_on_error_allows(void)
 	return n > 0 && strncmp(buf, "allow\n", 6) == 0;
 }
 
-static void copy_env(const char *var, char *out, size_t len)
+/* A copy of a DLGUARD_* variable (the program may rewrite its environment
+ * strings later): into small when it fits, else into big (PATH_MAX bytes).
+ * NULL when unset, empty, PATH_MAX or longer, or in an AT_SECURE process. */
+static const char *copy_env(const char *var, char *small, size_t small_len, char *big)
 {
-	const char *v = g.env.secure ? NULL : getenv(var);
+	const char *v = hot.env.secure ? NULL : env_get(var);
+	size_t n = 0;
 
-	out[0] = '\0';
-	if (v && *v && strlen(v) < len)
-		strcpy(out, v);
-}
-
-static void init_once(void)
-{
-	ssize_t n;
-
-	g.env.secure = getauxval(AT_SECURE) != 0;
-	g.env.platform = (const char *)getauxval(AT_PLATFORM);
-	if (g.env.secure)
-		g.env.ld_library_path = NULL;
-
-	g.sys.label = "system";
-	snprintf(g.sys.path, sizeof g.sys.path, "%s", DLGUARD_SYSTEM_POLICY);
-	load_slot(&g.sys, true);
-	if (g.sys.state == SLOT_ERROR)
-		g.sys.on_error_allow = installed_on_error_allows();
-
-	g.envp.label = "environment";
-	copy_env("DLGUARD_POLICY", g.envp.path, sizeof g.envp.path);
-	if (g.envp.path[0])
-		load_slot(&g.envp, false);
-	else
-		g.envp.state = SLOT_ABSENT;
-	copy_env("DLGUARD_RUN_LOG", g.env.run_log, sizeof g.env.run_log);
-	/* only decisions and events need it: none without a policy */
-	if (verdict_active()) {
-		n = readlink("/proc/self/exe", g.env.exe, sizeof g.env.exe - 1);
-		g.env.exe[n > 0 ? n : 0] = '\0';
-	}
+	if (!v || !*v)
+		return NULL;
+	while (v[n] && n < PATH_MAX)
+		n++;
+	if (n < small_len)
+		return memcpy(small, v, n + 1);
+	if (n < PATH_MAX)
+		return memcpy(big, v, n + 1);
+	return NULL;
 }
 
 void verdict_init(void)
 {
-	pthread_once(&once, init_once);
+	hot.env.secure = getauxval(AT_SECURE) != 0;
+	hot.env.platform = (const char *)getauxval(AT_PLATFORM);
+	if (hot.env.secure)
+		hot.env.ld_library_path = NULL;
+
+	load_slot(&hot.sys, true);
+	if (hot.sys.state == SLOT_ERROR)
+		hot.sys.on_error_allow = installed_on_error_allows();
+
+	hot.envp.path = copy_env("DLGUARD_POLICY", hot.policy_path, sizeof hot.policy_path,
+				 cold.policy_path);
+	if (hot.envp.path)
+		load_slot(&hot.envp, false);
+	hot.run_log = copy_env("DLGUARD_RUN_LOG", NULL, 0, cold.run_log);
 }
 
 const struct verdict_env *verdict_env(void)
 {
-	return &g.env;
+	return &hot.env;
 }
 
 static pthread_once_t hwcaps_once = PTHREAD_ONCE_INIT;
 
 static void hwcaps_init(void)
 {
-	dlg_hwcaps_init(&g.env.hwcaps);
+	dlg_hwcaps_init(&cold.hwcaps);
 }
 
 /* CPUID is slow under virtualisation (several microseconds each): computed
@@ -167,9 +197,30 @@ static void hwcaps_init(void)
 const struct dlg_hwcaps *verdict_hwcaps(void)
 {
 	pthread_once(&hwcaps_once, hwcaps_init);
-	return &g.env.hwcaps;
+	return &cold.hwcaps;
 }
 
+static pthread_once_t exe_once = PTHREAD_ONCE_INIT;
+
+static void exe_init(void)
+{
+	ssize_t n = readlink("/proc/self/exe", cold.exe, sizeof cold.exe - 1);
+
+	cold.exe[n > 0 ? n : 0] = '\0';
+}
+
+const char *verdict_exe(void)
+{
+	pthread_once(&exe_once, exe_init);
+	return cold.exe;
+}
+
+const char *verdict_subject_exe(void)
+{
+	const char *exe = verdict_exe();
+
+	return exe[0] ? exe : NULL;
+}
 
 static void decide_slot(struct policy_slot *s, struct dlg_subject *subj, struct dlg_verdict *v,
 			bool *audit)
@@ -189,7 +240,7 @@ static void decide_slot(struct policy_slot *s, struct dlg_subject *subj, struct 
 
 void verdict_decide(struct dlg_subject *subj, struct decision *d)
 {
-	struct policy_slot *slots[2] = { &g.sys, &g.envp };
+	struct policy_slot *slots[2] = { &hot.sys, &hot.envp };
 	struct dlg_verdict v;
 	bool audit;
 
@@ -222,12 +273,12 @@ void verdict_decide(struct dlg_subject *subj, struct decision *d)
 
 bool verdict_active(void)
 {
-	return g.sys.state != SLOT_ABSENT || g.envp.state != SLOT_ABSENT;
+	return hot.sys.state != SLOT_ABSENT || hot.envp.state != SLOT_ABSENT;
 }
 
 size_t verdict_policies(const struct dlg_db **out, size_t max)
 {
-	const struct policy_slot *slots[2] = { &g.sys, &g.envp };
+	const struct policy_slot *slots[2] = { &hot.sys, &hot.envp };
 	size_t n = 0;
 
 	for (int i = 0; i < 2 && n < max; i++)
@@ -280,7 +331,7 @@ static void log_error_once(const struct policy_slot *s)
 		return;
 	msgf(msg, sizeof msg, "%s policy %s unusable (%s); %s in pid %ld (%s)", s->label, s->path,
 	     s->error, s->on_error_allow ? "on_error = allow: not applied" : "denying dlopen",
-	     (long)getpid(), g.env.exe);
+	     (long)getpid(), verdict_exe());
 	dlg_event_syslog(msg);
 }
 
@@ -298,8 +349,8 @@ static bool slot_logs(const struct policy_slot *s, bool denied)
  * a dlopen of an already-mapped file. */
 static bool wanted(bool denied)
 {
-	return slot_logs(&g.sys, denied) || slot_logs(&g.envp, denied) ||
-	       (denied && g.env.run_log[0]);
+	return slot_logs(&hot.sys, denied) || slot_logs(&hot.envp, denied) ||
+	       (denied && hot.run_log);
 }
 
 void verdict_emit(const char *action, const char *requested, const char *path,
@@ -331,7 +382,7 @@ static void emit_event(const char *action, const char *requested, const char *pa
 		.sig_status = subj ? subj->sig_status : NULL,
 		.sig_key = subj ? subj->sig_key : NULL,
 		.pid = getpid(),
-		.exe = g.env.exe,
+		.exe = verdict_exe(),
 	};
 	size_t len;
 
@@ -344,11 +395,11 @@ static void emit_event(const char *action, const char *requested, const char *pa
 	len = dlg_event_format(&e, line, sizeof line);
 	if (!len)
 		return;
-	log_slot(&g.sys, &e, line, len, denied);
-	log_slot(&g.envp, &e, line, len, denied);
-	log_error_once(&g.sys);
-	log_error_once(&g.envp);
-	if (denied && g.env.run_log[0])
-		dlg_event_append(g.env.run_log, line, len);
+	log_slot(&hot.sys, &e, line, len, denied);
+	log_slot(&hot.envp, &e, line, len, denied);
+	log_error_once(&hot.sys);
+	log_error_once(&hot.envp);
+	if (denied && hot.run_log)
+		dlg_event_append(hot.run_log, line, len);
 }
 

@@ -4,7 +4,6 @@
 #ifndef DLGUARD_VERDICT_H
 #define DLGUARD_VERDICT_H
 
-#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -16,9 +15,6 @@ struct verdict_env {
 	bool secure;                    /* AT_SECURE: every DLGUARD_* variable ignored */
 	const char *platform;           /* AT_PLATFORM */
 	const char *ld_library_path;    /* as at start-up; NULL in AT_SECURE processes */
-	char exe[PATH_MAX];             /* /proc/self/exe, "" if unknown */
-	char run_log[PATH_MAX];         /* DLGUARD_RUN_LOG, "" if none */
-	struct dlg_hwcaps hwcaps;       /* use verdict_hwcaps(): computed on first use */
 };
 
 struct policy_slot;
@@ -29,13 +25,23 @@ struct decision {
 	struct dlg_verdict v;
 };
 
-/* Reads the environment and maps the policies, once per process (also
- * after fork: the mapping is inherited). */
+/* Reads the environment and maps the policies. Called once per process
+ * (also after fork: the mapping is inherited), by guard.c's initialisation,
+ * which runs under its own pthread_once: a second one here would cost every
+ * process start one more FUTEX_WAKE system call. */
 void verdict_init(void);
 const struct verdict_env *verdict_env(void);
 
 /* The hwcaps subdirectories of this CPU, computed once, on first use. */
 const struct dlg_hwcaps *verdict_hwcaps(void);
+
+/* The program's canonical path (/proc/self/exe), read once, on first use
+ * (thread-safe); "" if unknown. A process start needs it only for a rule
+ * with an exe condition, an event, or the main program's $ORIGIN. */
+const char *verdict_exe(void);
+
+/* verdict_exe() for struct dlg_subject's exe_lookup: NULL if unknown. */
+const char *verdict_subject_exe(void);
 
 /* True when a system or environment policy exists (usable or not). */
 bool verdict_active(void);

@@ -25,6 +25,14 @@ check "... as the very object ld.so picks without the guard" [ "$out" = "$bare" 
 check "... and it ran" ran plug
 check "the decision names the canonical path" grep -q "\"path\":\"$app/plugins/libplug.so\"" "$T/events.jsonl"
 
+# Without any policy the guard still resolves for the caller: the main
+# program's $ORIGIN (its executable, looked up only when first needed) must
+# be known, or a RUNPATH $ORIGIN plugin would not be found at all.
+clear_markers
+out=$(env -u DLGUARD_POLICY LD_PRELOAD=$DLG_PRELOAD timeout 60 "$app/bin/rp_host" libplug.so)
+check "no policy: RUNPATH \$ORIGIN plugin loads as without the guard" [ "$out" = "$bare" ]
+check "... and it ran" ran plug
+
 # DT_RPATH form.
 bare=$("$app/bin/rpath_host" libplug.so)
 out=$(guarded "$T/app.db" "$app/bin/rpath_host" libplug.so)
