@@ -874,7 +874,9 @@ int dlg_db_open_file(struct dlg_db *db, const char *path, struct stat *st_out,
 		dlg_seterr(err, errlen, "%s: %s", path, errstr(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) != 0) {
+	/* fstat would pass the kernel libc's own "" (a page of libc's
+	 * read-only data no start-up otherwise touches: a page fault) */
+	if (fstatat(fd, "", &st, AT_EMPTY_PATH) != 0) {
 		dlg_seterr(err, errlen, "%s: fstat: %s", path, errstr(errno));
 		goto end;
 	}
@@ -1141,6 +1143,17 @@ static uint32_t seek(const unsigned char *base, uint32_t n, uint32_t size,
 	return lo;
 }
 
+/* memcmp(a, b, n) == 0 for the short keys of the indexes, without libc:
+ * its memcmp lies on a page of its own that no start-up otherwise reads,
+ * and a page fault costs more than comparing a path. */
+static bool same_bytes(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
 /* The record of the dir (dirs true) or path index whose key is the n bytes
  * at key, or NULL. */
 static const unsigned char *index_find(const struct dlg_db *db, bool dirs, const char *key,
@@ -1158,7 +1171,7 @@ static const unsigned char *index_find(const struct dlg_db *db, bool dirs, const
 		if (get32(r) != hash)
 			break;
 		s = dirs ? dir_str(db, off, &len) : pool_str(db, off, &len);
-		if (s && len == n && memcmp(s, key, n) == 0)
+		if (s && len == n && same_bytes(s, key, n))
 			return r;
 	}
 	return NULL;
@@ -1902,6 +1915,10 @@ static enum dlg_action verdict_rule(struct dlg_verdict *v, const struct dlg_db *
 	v->action = (enum dlg_action)rl->action;
 	v->rule = index + 1;
 	v->line = rl->line;
+	if (s->quiet_allow && v->action == DLG_ACTION_ALLOW) {
+		v->reason[0] = '\0';
+		return v->action;
+	}
 	text_init(&t, v->reason, sizeof v->reason);
 	text_add(&t, "rule %u (line %u): %s", index + 1, rl->line, action_name(v->action));
 	if (rl->path)
@@ -1936,13 +1953,17 @@ static enum dlg_action verdict_deny(struct dlg_verdict *v, uint32_t rule, uint32
 }
 
 static enum dlg_action verdict_default(struct dlg_verdict *v, const struct dlg_db *db,
-				       const struct evidence *best)
+				       const struct dlg_subject *s, const struct evidence *best)
 {
 	struct text t;
 
 	v->action = db->default_action;
 	v->rule = 0;
 	v->line = 0;
+	if (s->quiet_allow && v->action == DLG_ACTION_ALLOW) {
+		v->reason[0] = '\0';
+		return v->action;
+	}
 	text_init(&t, v->reason, sizeof v->reason);
 	text_add(&t, "no rule matched; default %s", action_name(db->default_action));
 	if (best->rank != EV_NONE)
@@ -2051,7 +2072,7 @@ static enum dlg_action no_match(const struct dlg_db *db, struct dlg_subject *s,
 {
 	if (dc->best.rank != EV_NONE)
 		put_evidence(db, s, &dc->best);
-	return verdict_default(v, db, &dc->best);
+	return verdict_default(v, db, s, &dc->best);
 }
 
 static bool decide_start(const struct dlg_db *db, struct dlg_subject *s, struct decision *dc,

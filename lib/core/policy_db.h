@@ -112,6 +112,10 @@ struct dlg_subject {
 	 * a process whose policies never name an executable never looks it up. */
 	const char *(*exe_lookup)(void);
 	int fd;                 /* descriptor of the very inode being decided on; -1 if none */
+	/* The caller has no use for the reason of an allow verdict (the start-up
+	 * check reports only untrusted objects): v->reason is then left "" for
+	 * an allow, which spares formatting it in every process. */
+	bool quiet_allow;
 	bool have_sha256;       /* set by the caller if known, or by dlg_decide once hashed */
 	unsigned char sha256[DLG_SHA256_LEN];
 	/* Set by dlg_decide when sha256 was taken from a policy's stat

@@ -124,7 +124,9 @@ static const char *canonical_name(int fd, const char *name, char *buf, size_t le
 
 static void check_object(struct startup *st, const char *name)
 {
-	struct dlg_subject subj = { .fd = -1, .exe_lookup = verdict_subject_exe };
+	/* allowed objects are not reported: their reasons go unformatted */
+	struct dlg_subject subj = { .fd = -1, .exe_lookup = verdict_subject_exe,
+				    .quiet_allow = true };
 	struct decision d;
 	struct stat fst;
 	char canon[NAME_SHORT];
@@ -133,7 +135,8 @@ static void check_object(struct startup *st, const char *name)
 	fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return;
-	if (fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode))
+	/* not fstat: see dlg_db_open_file */
+	if (fstatat(fd, "", &fst, AT_EMPTY_PATH) != 0 || !S_ISREG(fst.st_mode))
 		goto end;
 	subj.path = canonical_name(fd, name, canon, sizeof canon);
 	subj.fd = fd;

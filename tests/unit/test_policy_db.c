@@ -3225,6 +3225,47 @@ static void test_fingerprint_build(void **state)
 	free(buf2);
 }
 
+
+/* quiet_allow: an allow verdict's reason is left unformatted, a denial's
+ * never is; rule numbers are kept either way. */
+static void test_quiet_allow(void **state)
+{
+	struct dlg_rule r[2];
+	struct dlg_policy p;
+	struct dlg_db db;
+	struct dlg_verdict v;
+	unsigned char *buf;
+	size_t len;
+
+	(void)state;
+	r[0] = mkrule(DLG_ACTION_ALLOW, 3, NULL, "/usr/lib", NULL, NULL, 0);
+	r[1] = mkrule(DLG_ACTION_DENY, 4, NULL, "/tmp", NULL, NULL, 0);
+	for (int def = 0; def < 2; def++) {
+		p = mkpolicy(r, 2, def ? DLG_ACTION_ALLOW : DLG_ACTION_DENY);
+		buf = build(&p, &len);
+		assert_int_equal(dlg_db_open_mem(&db, buf, len, NULL, 0), 0);
+		{
+			struct dlg_subject a = { .path = "/usr/lib/x.so", .fd = -1, .quiet_allow = true };
+			struct dlg_subject d = { .path = "/tmp/x.so", .fd = -1, .quiet_allow = true };
+			struct dlg_subject o = { .path = "/opt/x.so", .fd = -1, .quiet_allow = true };
+			struct dlg_subject loud = { .path = "/usr/lib/x.so", .fd = -1 };
+
+			memset(&v, 0x5a, sizeof v);
+			assert_int_equal(dlg_decide(&db, &a, &v), DLG_ACTION_ALLOW);
+			assert_int_equal(v.rule, 1);
+			assert_string_equal(v.reason, "");
+			assert_int_equal(dlg_decide(&db, &loud, &v), DLG_ACTION_ALLOW);
+			assert_string_equal(v.reason, "rule 1 (line 3): allow dir /usr/lib");
+			assert_int_equal(dlg_decide(&db, &d, &v), DLG_ACTION_DENY);
+			assert_string_equal(v.reason, "rule 2 (line 4): deny dir /tmp");
+			dlg_decide(&db, &o, &v);
+			assert_int_equal(v.rule, 0);
+			assert_string_equal(v.reason, def ? "" : "no rule matched; default deny");
+		}
+		free(buf);
+	}
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -3257,6 +3298,7 @@ int main(void)
 		cmocka_unit_test(test_open_file_odd),
 		cmocka_unit_test(test_million_digests),
 		cmocka_unit_test(test_index_same_as_scan),
+		cmocka_unit_test(test_quiet_allow),
 		cmocka_unit_test(test_index_collisions),
 		cmocka_unit_test(test_index_hashing_order),
 		cmocka_unit_test(test_index_deep_path),
