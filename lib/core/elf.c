@@ -116,7 +116,8 @@ static enum dlg_elf_hdr check_ident(const Elf64_Ehdr *eh, char *err, size_t errl
 	return DLG_ELF_BAD;
 }
 
-enum dlg_elf_hdr dlg_elf_check_header(int fd, char *err, size_t errlen)
+enum dlg_elf_hdr dlg_elf_check_header(int fd, const struct stat *known, char *err,
+				      size_t errlen)
 {
 	Elf64_Ehdr eh;
 	struct stat st;
@@ -153,7 +154,9 @@ enum dlg_elf_hdr dlg_elf_check_header(int fd, char *err, size_t errlen)
 	}
 	/* open_verify preads the program headers: they must be in the file. */
 	maplen = (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr);
-	if (fstat(fd, &st) != 0) {
+	if (known)
+		st = *known;
+	else if (fstat(fd, &st) != 0) {
 		dlg_seterr(err, errlen, "cannot read file data: %s", dlg_strerror(errno));
 		return DLG_ELF_BAD;
 	}

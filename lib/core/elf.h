@@ -4,6 +4,7 @@
 #define DLGUARD_ELF_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 enum dlg_elf_hdr {
 	DLG_ELF_OK = 0,         /* ELF for this host (class, data, machine) */
@@ -11,9 +12,11 @@ enum dlg_elf_hdr {
 	DLG_ELF_BAD = 2,        /* not ELF, too short, unreadable: ld.so fails the load */
 };
 
-/* Checks the ELF header the way ld.so's open_verify does. err gets the reason
- * for anything but DLG_ELF_OK. */
-enum dlg_elf_hdr dlg_elf_check_header(int fd, char *err, size_t errlen);
+/* Checks the ELF header the way ld.so's open_verify does. st: the fd's fstat
+ * when the caller has it (one system call fewer per load), else NULL. err
+ * gets the reason for anything but DLG_ELF_OK. */
+enum dlg_elf_hdr dlg_elf_check_header(int fd, const struct stat *st, char *err,
+				      size_t errlen);
 
 #define DLG_ELF_MAX_NEEDED 256
 

@@ -850,7 +850,7 @@ static enum try_rc verify_fd(struct search *s, int fd, struct stat *st)
 			   S_ISFIFO(st->st_mode) ? " (the loader would block on it)" : "");
 		return TRY_BAD;
 	}
-	switch (dlg_elf_check_header(fd, why, sizeof why)) {
+	switch (dlg_elf_check_header(fd, st, why, sizeof why)) {
 	case DLG_ELF_OK:
 		return TRY_FOUND;
 	case DLG_ELF_OTHER_ARCH:

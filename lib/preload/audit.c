@@ -57,7 +57,7 @@ static char *check_candidate(const char *name)
 		goto end;
 	}
 	/* ld.so skips a candidate of another class or machine: no decision */
-	if (dlg_elf_check_header(fd, err, sizeof err) == DLG_ELF_OTHER_ARCH)
+	if (dlg_elf_check_header(fd, &st, err, sizeof err) == DLG_ELF_OTHER_ARCH)
 		goto end;
 	dlg_fd_canonical(fd, name, canon, sizeof canon);
 	subj.path = canon;

@@ -69,7 +69,7 @@ static int file_with(const void *data, size_t len)
 static enum dlg_elf_hdr check_bytes(const void *data, size_t len, char *err, size_t errlen)
 {
 	int fd = file_with(data, len);
-	enum dlg_elf_hdr rc = dlg_elf_check_header(fd, err, errlen);
+	enum dlg_elf_hdr rc = dlg_elf_check_header(fd, NULL, err, errlen);
 
 	close(fd);
 	return rc;
@@ -228,7 +228,18 @@ static void test_fixture_plain(void **state)
 	off_t before = lseek(fd, 0, SEEK_CUR);
 
 	(void)state;
-	assert_int_equal(dlg_elf_check_header(fd, err, sizeof err), DLG_ELF_OK);
+	assert_int_equal(dlg_elf_check_header(fd, NULL, err, sizeof err), DLG_ELF_OK);
+	{
+		/* the caller's fstat is used instead of a new one: a size that
+		 * cannot hold the program headers says so */
+		struct stat st;
+
+		assert_int_equal(fstat(fd, &st), 0);
+		assert_int_equal(dlg_elf_check_header(fd, &st, err, sizeof err), DLG_ELF_OK);
+		st.st_size = 64;
+		assert_int_equal(dlg_elf_check_header(fd, &st, err, sizeof err), DLG_ELF_BAD);
+		assert_non_null(strstr(err, "program headers outside the file"));
+	}
 	assert_int_equal(dlg_elf_read_dynamic(fd, &d, err, sizeof err), 0);
 	assert_string_equal(d.soname, "libdlgfx_plain.so.1");
 	assert_int_equal(d.n_needed, 2);
@@ -265,7 +276,7 @@ static void test_fixture_paths(void **state)
 		char err[256] = "";
 		int fd = open_fixture(t[i].file);
 
-		assert_int_equal(dlg_elf_check_header(fd, err, sizeof err), DLG_ELF_OK);
+		assert_int_equal(dlg_elf_check_header(fd, NULL, err, sizeof err), DLG_ELF_OK);
 		if (dlg_elf_read_dynamic(fd, &d, err, sizeof err) != 0)
 			fail_msg("%s: %s", t[i].file, err);
 		if (t[i].rpath)
@@ -294,7 +305,7 @@ static void test_system_libc(void **state)
 	(void)state;
 	if (fd < 0)
 		skip();
-	assert_int_equal(dlg_elf_check_header(fd, err, sizeof err), DLG_ELF_OK);
+	assert_int_equal(dlg_elf_check_header(fd, NULL, err, sizeof err), DLG_ELF_OK);
 	assert_int_equal(dlg_elf_read_dynamic(fd, &d, err, sizeof err), 0);
 	assert_string_equal(d.soname, "libc.so.6");
 	for (size_t i = 0; i < d.n_needed; i++)
@@ -446,12 +457,12 @@ static void test_odd_files(void **state)
 	/* a directory */
 	fd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(fd >= 0);
-	assert_int_equal(dlg_elf_check_header(fd, err, sizeof err), DLG_ELF_BAD);
+	assert_int_equal(dlg_elf_check_header(fd, NULL, err, sizeof err), DLG_ELF_BAD);
 	assert_non_null(strstr(err, "cannot read file data"));
 	assert_int_equal(dlg_elf_read_dynamic(fd, &d, err, sizeof err), -1);
 	close(fd);
 	/* a closed descriptor */
-	assert_int_equal(dlg_elf_check_header(-1, err, sizeof err), DLG_ELF_BAD);
+	assert_int_equal(dlg_elf_check_header(-1, NULL, err, sizeof err), DLG_ELF_BAD);
 	assert_int_equal(dlg_elf_read_dynamic(-1, &d, err, sizeof err), -1);
 	assert_null(d.strbuf);
 	/* no error buffer at all */
@@ -481,7 +492,7 @@ static void test_truncation_sweep(void **state)
 		int rc;
 
 		assert_int_equal(ftruncate(wfd, (off_t)len), 0);
-		hr = dlg_elf_check_header(fd, err, sizeof err);
+		hr = dlg_elf_check_header(fd, NULL, err, sizeof err);
 		if (len < sizeof(Elf64_Ehdr))
 			assert_int_equal(hr, DLG_ELF_BAD);
 		rc = dlg_elf_read_dynamic(fd, &d, err, sizeof err);
