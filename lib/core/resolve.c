@@ -850,6 +850,8 @@ static enum try_rc verify_fd(struct search *s, int fd, struct stat *st)
 			   S_ISFIFO(st->st_mode) ? " (the loader would block on it)" : "");
 		return TRY_BAD;
 	}
+	if (s->ctx->header_known && s->ctx->header_known(st))
+		return TRY_FOUND;
 	switch (dlg_elf_check_header(fd, st, why, sizeof why)) {
 	case DLG_ELF_OK:
 		return TRY_FOUND;

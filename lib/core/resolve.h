@@ -58,6 +58,10 @@ struct dlg_search_ctx {
 	 * after the caller's. May be NULL. */
 	const struct dlg_search_obj *const *rpath_chain;
 	size_t n_rpath_chain;
+	/* When set and true for a candidate's fstat, a file with exactly this
+	 * fingerprint (dev, ino, size, mtime, ctime) passed the ELF header check
+	 * before, so its header is not read again. May be NULL. */
+	bool (*header_known)(const struct stat *st);
 };
 
 /* The result of a search: an open descriptor on the very file that would be

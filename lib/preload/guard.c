@@ -162,6 +162,7 @@ static void fill_ctx(struct dlg_search_ctx *ctx, struct caller_info *caller,
 	caller_lookup(ret, exe, caller);
 	caller_main(exe, mainp);
 	memset(ctx, 0, sizeof *ctx);
+	ctx->header_known = vcache_known;
 	ctx->caller = caller->obj;
 	ctx->main = mainp->obj;
 	ctx->caller_is_main = caller->is_main;

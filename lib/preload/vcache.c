@@ -110,6 +110,17 @@ bool vcache_get(const struct stat *st, char *canon, size_t len, struct decision 
 	return hit;
 }
 
+bool vcache_known(const struct stat *st)
+{
+	bool hit = false;
+
+	pthread_mutex_lock(&lock);
+	for (unsigned i = 0; i < SLOTS && !hit; i++)
+		hit = same(&cache[i], st);
+	pthread_mutex_unlock(&lock);
+	return hit;
+}
+
 void vcache_put(const struct stat *st, const char *canon, const struct decision *d,
 		const struct dlg_elf_dyn *dyn)
 {

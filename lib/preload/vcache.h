@@ -17,6 +17,10 @@
 bool vcache_get(const struct stat *st, char *canon, size_t len, struct decision *d,
 		struct dlg_elf_dyn *dyn, bool *have_dyn);
 
+/* Whether a file with this fingerprint is in the cache: it was found by a
+ * search, so its ELF header passed the check (resolve.h, header_known). */
+bool vcache_known(const struct stat *st);
+
 void vcache_put(const struct stat *st, const char *canon, const struct decision *d,
 		const struct dlg_elf_dyn *dyn);
 

@@ -1016,6 +1016,43 @@ static void test_bad_candidates(void **state)
 	assert_non_null(strstr(a.err, "FIFO"));
 }
 
+/* header_known: the stat of a file whose header passed before. */
+static struct stat known_st;
+
+static bool known_header(const struct stat *st)
+{
+	return st->st_dev == known_st.st_dev && st->st_ino == known_st.st_ino &&
+	       st->st_ctim.tv_sec == known_st.st_ctim.tv_sec &&
+	       st->st_ctim.tv_nsec == known_st.st_ctim.tv_nsec;
+}
+
+/* A candidate the caller vouches for (header_known) is not read again;
+ * any other still is: proven with a non-ELF file, which is found only
+ * while vouched for. */
+static void test_header_known(void **state)
+{
+	char llp[PATH_MAX * 2], path[PATH_MAX], text[100];
+	struct dlg_search_ctx ctx;
+	struct dlg_search_obj mainp = { .origin = root };
+	struct answer a;
+
+	(void)state;
+	snprintf(llp, sizeof llp, "%s/hk", root);
+	memset(text, 'x', sizeof text);
+	put_bytes("hk/libhk.so", text, sizeof text, 0644);
+	at(path, sizeof path, "hk/libhk.so");
+	ctx_make(&ctx, &mainp, &mainp, llp);
+	resolve_in(&ctx, "libhk.so", NULL, &a);
+	expect("not vouched for", &a, DLG_RESOLVE_BAD, "hk/libhk.so");
+	assert_int_equal(stat(path, &known_st), 0);
+	ctx.header_known = known_header;
+	resolve_in(&ctx, "libhk.so", NULL, &a);
+	expect("vouched for", &a, DLG_RESOLVE_FOUND, "hk/libhk.so");
+	known_st.st_ino++;
+	resolve_in(&ctx, "libhk.so", NULL, &a);
+	expect("another inode vouched for", &a, DLG_RESOLVE_BAD, "hk/libhk.so");
+}
+
 static void test_symlink_loop(void **state)
 {
 	char llp[PATH_MAX * 2];
@@ -1770,6 +1807,7 @@ int main(void)
 		cmocka_unit_test(test_hwcaps_preferred),
 		cmocka_unit_test(test_other_arch_skipped),
 		cmocka_unit_test(test_bad_candidates),
+		cmocka_unit_test(test_header_known),
 		cmocka_unit_test(test_symlink_loop),
 		cmocka_unit_test(test_slash_names),
 		cmocka_unit_test(test_long_names),
