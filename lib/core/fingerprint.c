@@ -128,8 +128,7 @@ static bool writers_trusted(const struct stat *st)
 	       (st->st_mode & (S_IWGRP | S_IWOTH)) == 0;
 }
 
-/* Whether the file system keeps the attributes itself (not a server). */
-static bool attrs_local(int fd)
+bool dlg_fp_attrs_local(int fd)
 {
 	static const char *const remote[] = { "nfs", "cifs", "fuse", "9p", "afs", "ceph",
 					      "coda", "ocfs2" };
@@ -145,11 +144,22 @@ static bool attrs_local(int fd)
 	return true;
 }
 
-static bool same_stat(const struct stat *a, const struct stat *b)
+bool dlg_fp_same_stat(const struct stat *a, const struct stat *b)
 {
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
 	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
 	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+void dlg_fp_set_stat(struct dlg_fingerprint *fp, const struct stat *st)
+{
+	fp->dev = (uint64_t)st->st_dev;
+	fp->ino = (uint64_t)st->st_ino;
+	fp->size = (int64_t)st->st_size;
+	fp->mtime_sec = (int64_t)st->st_mtim.tv_sec;
+	fp->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	fp->ctime_sec = (int64_t)st->st_ctim.tv_sec;
+	fp->ctime_nsec = (uint32_t)st->st_ctim.tv_nsec;
 }
 
 static bool same_fp(const struct dlg_fingerprint *a, const struct dlg_fingerprint *b)
@@ -172,20 +182,14 @@ static bool probe(const char *path, struct dlg_fingerprint *fp, char *canon, siz
 	if (fd < 0)
 		return false;
 	if (fstat(fd, &a) != 0 || !S_ISREG(a.st_mode) || !writers_trusted(&a) ||
-	    !attrs_local(fd) || fsync(fd) != 0)
+	    !dlg_fp_attrs_local(fd) || fsync(fd) != 0)
 		goto end;
 	if (dlg_sha256_fd(fd, fp->sha256, why, sizeof why) != 0 || fstat(fd, &b) != 0 ||
-	    !same_stat(&a, &b))
+	    !dlg_fp_same_stat(&a, &b))
 		goto end;
 	if (dlg_fd_canonical(fd, path, canon, len) != 0 || strlen(canon) >= len - 1)
 		goto end;
-	fp->dev = (uint64_t)b.st_dev;
-	fp->ino = (uint64_t)b.st_ino;
-	fp->size = (int64_t)b.st_size;
-	fp->mtime_sec = (int64_t)b.st_mtim.tv_sec;
-	fp->mtime_nsec = (uint32_t)b.st_mtim.tv_nsec;
-	fp->ctime_sec = (int64_t)b.st_ctim.tv_sec;
-	fp->ctime_nsec = (uint32_t)b.st_ctim.tv_nsec;
+	dlg_fp_set_stat(fp, &b);
 	ok = true;
 end:
 	close(fd);

@@ -4,7 +4,9 @@
 #ifndef DLGUARD_FINGERPRINT_H
 #define DLGUARD_FINGERPRINT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <time.h>
 #include "policy.h"
 
@@ -35,5 +37,19 @@ struct dlg_fp_hooks {
  * Returns 0, or -1 with err filled (out of memory). */
 int dlg_fingerprint_collect(struct dlg_policy *p, const struct dlg_fp_hooks *hooks,
 			    struct dlg_fp_stats *stats, char *err, size_t errlen);
+
+/* Shared with the start-up verdicts (startup_verdicts.c), which rest on the
+ * same argument (the top of fingerprint.c). */
+
+/* Whether the file system of fd keeps file attributes itself: false on a
+ * network or FUSE file system, whose server may serve other bytes under the
+ * same attributes, and when fstatfs fails. */
+bool dlg_fp_attrs_local(int fd);
+
+/* Whether two fstat results show the same dev, ino, size, mtime and ctime. */
+bool dlg_fp_same_stat(const struct stat *a, const struct stat *b);
+
+/* Sets those fields of fp from st (sha256 and path are left alone). */
+void dlg_fp_set_stat(struct dlg_fingerprint *fp, const struct stat *st);
 
 #endif

@@ -124,6 +124,9 @@ void dlg_policy_free(struct dlg_policy *p)
 	for (i = 0; i < p->n_fprints; i++)
 		free(p->fprints[i].path);
 	free(p->fprints);
+	for (i = 0; i < p->n_startup; i++)
+		free(p->startup_fps[i].path);
+	free(p->startup_fps);
 	free(p->sig_dir);
 	free(p->log_file);
 	free(p->source);

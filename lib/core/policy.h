@@ -158,7 +158,17 @@ struct dlg_policy {
 	 * time. At most one per (dev, ino); any order. */
 	struct dlg_fingerprint *fprints;
 	size_t n_fprints;
+	/* Not from the text: filled by dlg_startup_collect at compile time.
+	 * Start-up verdicts (docs/compiled-format.md): files this policy
+	 * allows in every process, whatever its executable, each under the
+	 * name ld.so gives it (path: absolute, 1 to DLG_STARTUP_NAME_MAX
+	 * bytes, no two alike; sha256 unused). Any order. */
+	struct dlg_fingerprint *startup_fps;    /* n_startup of them */
+	size_t n_startup;
 };
+
+/* Longest name a start-up verdict can hold (its record keeps it inline). */
+#define DLG_STARTUP_NAME_MAX 79
 
 /* Releases everything a policy owns; accepts NULL. */
 void dlg_policy_free(struct dlg_policy *p);

@@ -14,6 +14,7 @@
  * as an empty one. Lookups re-check the few bounds they use, so even bytes
  * changed under a live mapping cannot send a read outside it. */
 #include "policy_db.h"
+#include "rawsys.h"
 #include "errstr.h"
 
 #include <errno.h>
@@ -34,7 +35,7 @@
 
 #define DB_MAGIC "DLGUARD"      /* 7 chars + NUL = 8 bytes */
 #define DB_MAGIC_LEN 8
-#define DB_VERSION 4
+#define DB_VERSION 5
 #define DB_HEADER_SIZE 192
 #define DB_RULE_SIZE 64
 #define DB_DIGEST_SIZE (DLG_SHA256_LEN + 4)     /* digest, rule */
@@ -47,6 +48,7 @@
 #define DB_MANIFEST_SIZE 64
 #define DB_ENTRY_SIZE (4 + DLG_SHA256_LEN)
 #define DB_FPRINT_SIZE 88
+#define DB_BOOT_SIZE 128
 #define DB_NONE UINT32_MAX
 #define DB_MAX_SIZE ((uint64_t)1 << 30)
 
@@ -102,7 +104,10 @@ enum {
 	H_FIRST_DIGEST = 164,   /* lowest digest-anchored rule, or NONE */
 	H_N_FPRINTS = 168,      /* stat fingerprints of pinned files */
 	H_FPRINTS_OFF = 172,
-	H_RESERVED = 176,       /* zero up to DB_HEADER_SIZE */
+	/* format 5: start-up verdicts */
+	H_N_BOOT = 176,         /* slots of the start-up verdict table */
+	H_BOOT_OFF = 180,
+	H_RESERVED = 184,       /* zero up to DB_HEADER_SIZE */
 };
 
 /* Rule record field offsets. */
@@ -188,6 +193,21 @@ enum {
 	F_PATH = 80,            /* the canonical path: string offset */
 	F_RESERVED = 84,        /* zero up to DB_FPRINT_SIZE */
 };
+
+/* Start-up verdict slot: the stat fingerprint of a file the policy allows
+ * in every process, and the name ld.so gives it, inline. An empty slot is
+ * all zero. Open addressing by the name's hash (boot_hash), linear probing. */
+enum {
+	B_DEV = 0,
+	B_INO = 8,
+	B_SIZE = 16,
+	B_MTIME = 24,
+	B_CTIME = 32,
+	B_MTIME_NSEC = 40,
+	B_CTIME_NSEC = 44,
+	B_NAME = 48,            /* NUL-padded to DB_BOOT_SIZE */
+};
+#define B_NAME_ROOM (DB_BOOT_SIZE - B_NAME)
 
 /* Reasons are built in v->reason; hashing errors need a little room too. */
 #define HASH_ERR_LEN 128
@@ -366,12 +386,12 @@ static int check_abs_str(const struct dlg_db *db, uint32_t off, const char *what
 	return 0;
 }
 
-static int check_settings(struct dlg_db *db, const unsigned char *h, char *err, size_t errlen)
+/* The settings that are numbers in the header. */
+static int check_options(struct dlg_db *db, const unsigned char *h, char *err, size_t errlen)
 {
 	uint32_t mode = get32(h + H_MODE);
 	uint32_t def = get32(h + H_DEFAULT);
 	uint32_t flags = get32(h + H_FLAGS);
-	uint32_t src_off = get32(h + H_SOURCE);
 
 	if (!mode_ok(mode)) {
 		dlg_seterr(err, errlen, "bad mode %u", mode);
@@ -397,6 +417,15 @@ static int check_settings(struct dlg_db *db, const unsigned char *h, char *err, 
 			db->env_strip);
 		return -1;
 	}
+	return 0;
+}
+
+static int check_settings(struct dlg_db *db, const unsigned char *h, char *err, size_t errlen)
+{
+	uint32_t src_off = get32(h + H_SOURCE);
+
+	if (check_options(db, h, err, errlen))
+		return -1;
 	if (check_abs_str(db, get32(h + H_LOG_FILE), "log file", &db->log_file, err, errlen) ||
 	    check_abs_str(db, get32(h + H_SIG_DIR), "signature dir", &db->sig_dir, err, errlen))
 		return -1;
@@ -673,6 +702,8 @@ static int check_fprint(const struct dlg_db *db, uint32_t i, char *err, size_t e
 /* Every record of the small tables and of the fingerprints; digests and
  * manifest entries are only ever read through bounds-checked lookups. */
 /* Unused in the preload, which checks records when it reads them. */
+static int check_boot(const struct dlg_db *db, char *err, size_t errlen);
+
 __attribute__((unused)) static int check_records(const struct dlg_db *db, char *err,
 						 size_t errlen)
 {
@@ -706,6 +737,8 @@ __attribute__((unused)) static int check_records(const struct dlg_db *db, char *
 	for (uint32_t i = 0; i < db->n_fprints; i++)
 		if (check_fprint(db, i, err, errlen))
 			return -1;
+	if (check_boot(db, err, errlen))
+		return -1;
 	return check_index(db, true, err, errlen) || check_index(db, false, err, errlen) ? -1 : 0;
 }
 
@@ -728,8 +761,8 @@ static int check_all_records(const struct dlg_db *db, char *err, size_t errlen)
 }
 
 /* The tables, in file order. */
-enum { T_DIRS, T_DIRSTR, T_RULEREFS, T_RULES, T_PATHS, T_DIGESTS, T_FPRINTS, T_KEYS,
-       T_KEYREFS, T_VALUES, T_MANIFESTS, T_ENTRIES, T_BLOB, T_STRINGS, T_N };
+enum { T_DIRS, T_DIRSTR, T_RULEREFS, T_RULES, T_PATHS, T_DIGESTS, T_FPRINTS, T_BOOT,
+       T_KEYS, T_KEYREFS, T_VALUES, T_MANIFESTS, T_ENTRIES, T_BLOB, T_STRINGS, T_N };
 
 static const struct table_def {
 	const char *name;
@@ -743,6 +776,7 @@ static const struct table_def {
 	{ "path index", H_PATHS_OFF, H_N_PATHS, DB_PATH_SIZE },
 	{ "digests", H_DIGESTS_OFF, H_N_DIGESTS, DB_DIGEST_SIZE },
 	{ "fingerprints", H_FPRINTS_OFF, H_N_FPRINTS, DB_FPRINT_SIZE },
+	{ "start-up verdicts", H_BOOT_OFF, H_N_BOOT, DB_BOOT_SIZE },
 	{ "keys", H_KEYS_OFF, H_N_KEYS, DB_KEY_SIZE },
 	{ "key references", H_KEYREFS_OFF, H_N_KEYREFS, DB_KEYREF_SIZE },
 	{ "values", H_VALUES_OFF, H_N_VALUES, DB_VALUE_SIZE },
@@ -771,19 +805,22 @@ static void not_contiguous(const uint64_t *off, const uint64_t *end, size_t len,
 		snprintf(err + o, errlen - o, " file size %zu", len);
 }
 
-static int check_tables(struct dlg_db *db, const unsigned char *h, size_t len,
-			char *err, size_t errlen)
+/* Where the tables are, from the header alone: inside the file, apart;
+ * the start-up verdict table a power of two of slots, or none. */
+static int table_bounds(const unsigned char *h, size_t len, uint64_t *off, uint64_t *end,
+			uint64_t *count, char *err, size_t errlen)
 {
-	uint64_t off[T_N], end[T_N], count[T_N];
-	uint64_t at = DB_HEADER_SIZE;
-	bool contiguous = true;
-
 	for (int i = 0; i < T_N; i++) {
 		off[i] = get32(h + TABLES[i].off_field);
 		count[i] = get32(h + TABLES[i].count_field);
 		if (check_table(TABLES[i].name, off[i], count[i], TABLES[i].size, len, &end[i],
 				err, errlen))
 			return -1;
+	}
+	if (count[T_BOOT] & (count[T_BOOT] - 1)) {
+		dlg_seterr(err, errlen, "start-up verdict slots (%llu) not a power of two",
+			(unsigned long long)count[T_BOOT]);
+		return -1;
 	}
 	for (int i = 0; i < T_N; i++) {
 		for (int j = i + 1; j < T_N; j++) {
@@ -794,13 +831,17 @@ static int check_tables(struct dlg_db *db, const unsigned char *h, size_t len,
 			}
 		}
 	}
-	if (count[T_STRINGS] == 0 || h[end[T_STRINGS] - 1] != '\0' ||
-	    (count[T_DIRSTR] > 0 && h[end[T_DIRSTR] - 1] != '\0')) {
-		dlg_seterr(err, errlen, "string pool is not NUL-terminated");
-		return -1;
-	}
-	/* The writer lays the tables end to end; anything else means a count or
-	 * an offset changed, e.g. one bit silently dropping the last rules. */
+	return 0;
+}
+
+/* The writer lays the tables end to end; anything else means a count or an
+ * offset changed, e.g. one bit silently dropping the last rules. */
+static int tables_contiguous(const uint64_t *off, const uint64_t *end, size_t len, char *err,
+			     size_t errlen)
+{
+	uint64_t at = DB_HEADER_SIZE;
+	bool contiguous = true;
+
 	for (int i = 0; i < T_N; i++) {
 		contiguous &= off[i] == at;
 		at = end[i];
@@ -809,6 +850,23 @@ static int check_tables(struct dlg_db *db, const unsigned char *h, size_t len,
 		not_contiguous(off, end, len, err, errlen);
 		return -1;
 	}
+	return 0;
+}
+
+static int check_tables(struct dlg_db *db, const unsigned char *h, size_t len,
+			char *err, size_t errlen)
+{
+	uint64_t off[T_N], end[T_N], count[T_N];
+
+	if (table_bounds(h, len, off, end, count, err, errlen))
+		return -1;
+	if (count[T_STRINGS] == 0 || h[end[T_STRINGS] - 1] != '\0' ||
+	    (count[T_DIRSTR] > 0 && h[end[T_DIRSTR] - 1] != '\0')) {
+		dlg_seterr(err, errlen, "string pool is not NUL-terminated");
+		return -1;
+	}
+	if (tables_contiguous(off, end, len, err, errlen))
+		return -1;
 	db->n_dirs = (uint32_t)count[T_DIRS];
 	db->dirs = h + off[T_DIRS];
 	db->dirstr_len = (uint32_t)count[T_DIRSTR];
@@ -821,6 +879,8 @@ static int check_tables(struct dlg_db *db, const unsigned char *h, size_t len,
 	db->n_digests = (uint32_t)count[T_DIGESTS];
 	db->n_fprints = (uint32_t)count[T_FPRINTS];
 	db->fprints = h + off[T_FPRINTS];
+	db->n_boot = (uint32_t)count[T_BOOT];
+	db->boot = h + off[T_BOOT];
 	db->n_keys = (uint32_t)count[T_KEYS];
 	db->n_keyrefs = (uint32_t)count[T_KEYREFS];
 	db->n_values = (uint32_t)count[T_VALUES];
@@ -1546,6 +1606,195 @@ static bool fprint_same(const unsigned char *f, const struct stat *st)
 	       get32(f + F_MTIME_NSEC) == (uint64_t)st->st_mtim.tv_nsec &&
 	       get64(f + F_CTIME) == (uint64_t)(int64_t)st->st_ctim.tv_sec &&
 	       get32(f + F_CTIME_NSEC) == (uint64_t)st->st_ctim.tv_nsec;
+}
+
+/* ------------------------------------------------------ start-up verdicts */
+
+/* The fingerprint part of a start-up verdict slot is laid out as a
+ * fingerprint record's, so fprint_same compares both. */
+_Static_assert((int)B_DEV == (int)F_DEV && (int)B_INO == (int)F_INO &&
+	       (int)B_SIZE == (int)F_SIZE && (int)B_MTIME == (int)F_MTIME &&
+	       (int)B_CTIME == (int)F_CTIME && (int)B_MTIME_NSEC == (int)F_MTIME_NSEC &&
+	       (int)B_CTIME_NSEC == (int)F_CTIME_NSEC && (int)B_NAME == DLG_DB_BOOT_FP,
+	       "start-up verdict layout");
+
+/* 64-bit FNV-1a of the name: its home slot is the hash modulo the slots. */
+static uint64_t boot_hash(const char *name, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)name[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+/* strlen and memcmp without libc: in the preload these run at every
+ * process start, where a libc page not otherwise touched is a page fault. */
+static size_t boot_name_len(const char *name)
+{
+	size_t n = 0;
+
+	while (n < B_NAME_ROOM && name[n])
+		n++;
+	return n;
+}
+
+static bool boot_slot_names(const unsigned char *slot, const char *name, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (slot[B_NAME + i] != (unsigned char)name[i])
+			return false;
+	return slot[B_NAME + len] == '\0';
+}
+
+typedef int (*boot_reader)(const void *src, uint64_t off, unsigned char *buf, size_t len);
+
+static int boot_read_fd(const void *src, uint64_t off, unsigned char *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = raw_pread(*(const int *)src, buf, len, (off_t)off);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+static int boot_read_mem(const void *src, uint64_t off, unsigned char *buf, size_t len)
+{
+	memcpy(buf, (const unsigned char *)src + off, len);
+	return 0;
+}
+
+/* Linear probing from the name's home slot, up to four slots per read,
+ * until the name or an empty slot: copies the name's fingerprint into fp
+ * and returns its slot number + 1, or 0 when absent, -1 on a read error.
+ * Never more than n_slots slots, so a table without an empty slot ends. */
+static int64_t boot_probe(boot_reader rd, const void *src, uint64_t table, uint32_t n_slots,
+			  const char *name, unsigned char *fp)
+{
+	unsigned char buf[4 * DB_BOOT_SIZE];
+	size_t len = boot_name_len(name);
+	uint32_t mask = n_slots - 1, at, seen = 0;
+
+	if (n_slots == 0 || (n_slots & mask) || len == 0 || len >= B_NAME_ROOM)
+		return 0;
+	at = (uint32_t)(boot_hash(name, len) & mask);
+	while (seen < n_slots) {
+		uint32_t k = n_slots - at < 4 ? n_slots - at : 4;
+
+		if (k > n_slots - seen)
+			k = n_slots - seen;
+		if (rd(src, table + (uint64_t)at * DB_BOOT_SIZE, buf, k * DB_BOOT_SIZE))
+			return -1;
+		for (uint32_t j = 0; j < k; j++) {
+			const unsigned char *slot = buf + (size_t)j * DB_BOOT_SIZE;
+
+			if (slot[B_NAME] == '\0')
+				return 0;
+			if (boot_slot_names(slot, name, len)) {
+				memcpy(fp, slot, DLG_DB_BOOT_FP);
+				return (int64_t)at + j + 1;
+			}
+		}
+		seen += k;
+		at = (at + k) & mask;
+	}
+	return 0;
+}
+
+int dlg_db_boot_find_fd(int fd, const struct dlg_db_head *head, const char *name,
+			unsigned char fp[DLG_DB_BOOT_FP])
+{
+	int64_t r = boot_probe(boot_read_fd, &fd, head->boot_off, head->n_boot, name, fp);
+
+	return r < 0 ? -1 : r > 0;
+}
+
+bool dlg_db_boot_same(const unsigned char fp[DLG_DB_BOOT_FP], const struct stat *st)
+{
+	return S_ISREG(st->st_mode) && fprint_same(fp, st);
+}
+
+bool dlg_db_boot_allows(const struct dlg_db *db, const char *name, const struct stat *st)
+{
+	unsigned char fp[DLG_DB_BOOT_FP];
+
+	return db->n_boot > 0 &&
+	       boot_probe(boot_read_mem, db->boot, 0, db->n_boot, name, fp) > 0 &&
+	       dlg_db_boot_same(fp, st);
+}
+
+int dlg_db_peek(int fd, const struct stat *st, struct dlg_db_head *head, char *err,
+		size_t errlen)
+{
+	unsigned char h[DB_HEADER_SIZE];
+	uint64_t off[T_N], end[T_N], count[T_N];
+	struct dlg_db tmp;
+	ssize_t n;
+
+	memset(head, 0, sizeof *head);
+	if (!S_ISREG(st->st_mode) || st->st_size <= 0 || (uint64_t)st->st_size > DB_MAX_SIZE) {
+		dlg_seterr(err, errlen, "not a regular file of 1 byte to 1 GiB");
+		return -1;
+	}
+	do
+		n = raw_pread(fd, h, sizeof h, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		dlg_seterr(err, errlen, "read: %s", errstr(errno));
+		return -1;
+	}
+	if (check_header(h, (size_t)n < sizeof h ? (size_t)n : (size_t)st->st_size, err,
+			 errlen) ||
+	    table_bounds(h, (size_t)st->st_size, off, end, count, err, errlen) ||
+	    tables_contiguous(off, end, (size_t)st->st_size, err, errlen) ||
+	    check_options(&tmp, h, err, errlen))
+		return -1;
+	head->mode = tmp.mode;
+	head->startup = tmp.startup;
+	head->deny_untrusted_preload = tmp.deny_untrusted_preload;
+	head->env_strip = tmp.env_strip;
+	head->n_boot = (uint32_t)count[T_BOOT];
+	head->boot_off = off[T_BOOT];
+	return 0;
+}
+
+/* Every slot: empty and all zero, or a name (absolute, NUL-terminated,
+ * zero-padded) and a fingerprint fstat could show, found by a lookup of its
+ * name exactly there (so neither repeated nor cut off by an empty slot). */
+static int check_boot(const struct dlg_db *db, char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < db->n_boot; i++) {
+		const unsigned char *slot = db->boot + (size_t)i * DB_BOOT_SIZE;
+		const char *name = (const char *)slot + B_NAME;
+		unsigned char fp[DLG_DB_BOOT_FP];
+		size_t len = boot_name_len(name);
+		bool empty = slot[B_NAME] == '\0';
+
+		for (size_t j = empty ? 0 : B_NAME + len; j < DB_BOOT_SIZE; j++) {
+			if (slot[j] != 0) {
+				dlg_seterr(err, errlen, "start-up verdict slot %u: %s", i + 1,
+					empty ? "empty but not zero" : "name not NUL-padded");
+				return -1;
+			}
+		}
+		if (empty)
+			continue;
+		if (name[0] != '/' || get32(slot + B_MTIME_NSEC) >= 1000000000u ||
+		    get32(slot + B_CTIME_NSEC) >= 1000000000u || get64(slot + B_SIZE) > INT64_MAX) {
+			dlg_seterr(err, errlen, "start-up verdict slot %u: name not absolute, or size "
+				"or nanoseconds out of range", i + 1);
+			return -1;
+		}
+		if (boot_probe(boot_read_mem, db->boot, 0, db->n_boot, name, fp) != (int64_t)i + 1) {
+			dlg_seterr(err, errlen, "start-up verdict slot %u: %s not found there by its "
+				"hash (repeated, or misplaced)", i + 1, name);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /* The digest the policy recorded for the file whose fstat is st, open
@@ -2370,6 +2619,7 @@ static int check_abs(const char *s, size_t i, unsigned line, const char *what,
 /* How many records of each kind a policy needs (before de-duplication). */
 struct counts {
 	size_t digests, keyrefs, values, manifests, entries, blob, fprints;
+	size_t boot;            /* start-up verdict slots */
 };
 
 static int check_manifest_model(const struct dlg_manifest *m, size_t i, unsigned line,
@@ -2512,6 +2762,43 @@ static int check_policy_fprints(const struct dlg_policy *p, struct counts *c, ch
 	return count_add(&c->fprints, p->n_fprints, DB_FPRINT_SIZE, "fingerprints", err, errlen);
 }
 
+/* Start-up verdicts: names ld.so could give (absolute, short enough to
+ * keep inline), fingerprints fstat could show. Slots: the next power of
+ * two of at least one and a half times as many (a third of them empty or
+ * more), so that probes stay short (one read of four slots, mostly) and a
+ * lookup always meets an empty slot. */
+static int check_policy_boot(const struct dlg_policy *p, struct counts *c, char *err,
+			     size_t errlen)
+{
+	size_t slots = 4;
+
+	if (p->n_startup > 0 && !p->startup_fps) {
+		dlg_seterr(err, errlen, "start-up verdict list missing");
+		return -1;
+	}
+	for (size_t i = 0; i < p->n_startup; i++) {
+		const struct dlg_fingerprint *f = &p->startup_fps[i];
+		size_t len = f->path ? strlen(f->path) : 0;
+
+		if (len < 1 || len > DLG_STARTUP_NAME_MAX || f->path[0] != '/' || f->size < 0 ||
+		    f->mtime_nsec >= 1000000000u || f->ctime_nsec >= 1000000000u) {
+			dlg_seterr(err, errlen, "start-up verdict %zu: name not absolute or longer "
+				"than %d bytes, or size or nanoseconds out of range", i + 1,
+				DLG_STARTUP_NAME_MAX);
+			return -1;
+		}
+	}
+	if (p->n_startup == 0)
+		return 0;
+	if (p->n_startup > DB_MAX_SIZE / DB_BOOT_SIZE / 4) {
+		dlg_seterr(err, errlen, "too many start-up verdicts");
+		return -1;
+	}
+	while (slots < p->n_startup + p->n_startup / 2)
+		slots *= 2;
+	return count_add(&c->boot, slots, DB_BOOT_SIZE, "start-up verdicts", err, errlen);
+}
+
 /* Checks the model and counts records; 0 or -1 with err. */
 static int check_policy(const struct dlg_policy *p, struct counts *c, char *err, size_t errlen)
 {
@@ -2565,7 +2852,7 @@ static int check_policy(const struct dlg_policy *p, struct counts *c, char *err,
 		    count_add(&c->blob, r->manifest->sig_len, 1, "signature bytes", err, errlen))
 			return -1;
 	}
-	return check_policy_fprints(p, c, err, errlen);
+	return check_policy_fprints(p, c, err, errlen) || check_policy_boot(p, c, err, errlen);
 }
 
 static void add_pending(struct pending *pd, size_t *n, const char *s, uint32_t *dst)
@@ -3180,22 +3467,52 @@ static void put_entries(const struct plan *pl, unsigned char *out)
 	}
 }
 
+/* The stat fields, laid out alike in fingerprint records and start-up
+ * verdict slots. */
+static void put_stat_fields(unsigned char *f, const struct dlg_fingerprint *fp)
+{
+	put64(f + F_DEV, fp->dev);
+	put64(f + F_INO, fp->ino);
+	put64(f + F_SIZE, (uint64_t)fp->size);
+	put64(f + F_MTIME, (uint64_t)fp->mtime_sec);
+	put64(f + F_CTIME, (uint64_t)fp->ctime_sec);
+	put32(f + F_MTIME_NSEC, fp->mtime_nsec);
+	put32(f + F_CTIME_NSEC, fp->ctime_nsec);
+}
+
 static void put_fprints(const struct plan *pl, unsigned char *out)
 {
 	for (size_t i = 0; i < pl->n_fps; i++) {
 		const struct dlg_fingerprint *fp = pl->fps[i];
 		unsigned char *f = out + i * DB_FPRINT_SIZE;
 
-		put64(f + F_DEV, fp->dev);
-		put64(f + F_INO, fp->ino);
-		put64(f + F_SIZE, (uint64_t)fp->size);
-		put64(f + F_MTIME, (uint64_t)fp->mtime_sec);
-		put64(f + F_CTIME, (uint64_t)fp->ctime_sec);
-		put32(f + F_MTIME_NSEC, fp->mtime_nsec);
-		put32(f + F_CTIME_NSEC, fp->ctime_nsec);
+		put_stat_fields(f, fp);
 		memcpy(f + F_SHA256, fp->sha256, DLG_SHA256_LEN);
 		put32(f + F_PATH, pl->fp_path[i]);
 	}
+}
+
+/* Each start-up verdict in the first free slot from its name's home. */
+static int put_boot(const struct dlg_policy *p, size_t slots, unsigned char *out, char *err,
+		    size_t errlen)
+{
+	size_t mask = slots - 1;
+
+	for (size_t i = 0; i < p->n_startup; i++) {
+		const struct dlg_fingerprint *fp = &p->startup_fps[i];
+		size_t len = strlen(fp->path), at = (size_t)(boot_hash(fp->path, len) & mask);
+		unsigned char *b = out + at * DB_BOOT_SIZE;
+
+		for (; b[B_NAME] != '\0'; at = (at + 1) & mask, b = out + at * DB_BOOT_SIZE) {
+			if (boot_slot_names(b, fp->path, len)) {
+				dlg_seterr(err, errlen, "two start-up verdicts for %s", fp->path);
+				return -1;
+			}
+		}
+		put_stat_fields(b, fp);
+		memcpy(b + B_NAME, fp->path, len);
+	}
+	return 0;
 }
 
 static void put_table(unsigned char *h, int t, size_t off, size_t count)
@@ -3229,7 +3546,7 @@ static void put_header(unsigned char *h, const struct dlg_policy *p, const struc
  * err. buf has room for every record before de-duplication; put_blob has
  * placed the key DER already. */
 static size_t put_tables(unsigned char *buf, struct plan *pl, const struct iplan *ip,
-			 const char *dirstr, size_t dirstr_len, size_t n_digests,
+			 const char *dirstr, size_t dirstr_len, const struct counts *c,
 			 const struct dlg_policy *p, char *err, size_t errlen)
 {
 	size_t at = DB_HEADER_SIZE, n;
@@ -3253,7 +3570,7 @@ static size_t put_tables(unsigned char *buf, struct plan *pl, const struct iplan
 	put_table(buf, T_RULEREFS, at, ip->n_refs);
 	at += ip->n_refs * DB_RULEREF_SIZE;
 	put_table(buf, T_RULES, at, p->n_rules);
-	n = put_digests(p, n_digests, buf + at + p->n_rules * DB_RULE_SIZE +
+	n = put_digests(p, c->digests, buf + at + p->n_rules * DB_RULE_SIZE +
 			ip->n_paths * DB_PATH_SIZE, pl->count, err, errlen);
 	if (n == (size_t)-1)
 		return n;
@@ -3274,6 +3591,10 @@ static size_t put_tables(unsigned char *buf, struct plan *pl, const struct iplan
 	put_fprints(pl, buf + at);
 	put_table(buf, T_FPRINTS, at, pl->n_fps);
 	at += pl->n_fps * DB_FPRINT_SIZE;
+	if (put_boot(p, c->boot, buf + at, err, errlen))
+		return (size_t)-1;
+	put_table(buf, T_BOOT, at, c->boot);
+	at += c->boot * DB_BOOT_SIZE;
 	put_keys(pl, p, buf + at);
 	put_table(buf, T_KEYS, at, p->n_keys);
 	at += p->n_keys * DB_KEY_SIZE;
@@ -3346,7 +3667,7 @@ int dlg_db_build(const struct dlg_policy *p, unsigned char **out, size_t *out_le
 	room = DB_HEADER_SIZE + ip.n_dirs * DB_DIR_SIZE + ((dirstr_len + 3) & ~(size_t)3) +
 	       ip.n_refs * DB_RULEREF_SIZE + p->n_rules * DB_RULE_SIZE +
 	       ip.n_paths * DB_PATH_SIZE + c.digests * DB_DIGEST_SIZE +
-	       pl.n_fps * DB_FPRINT_SIZE +
+	       pl.n_fps * DB_FPRINT_SIZE + c.boot * DB_BOOT_SIZE +
 	       p->n_keys * DB_KEY_SIZE + pl.n_keyrefs * DB_KEYREF_SIZE +
 	       pl.n_values * DB_VALUE_SIZE + pl.n_manifests * DB_MANIFEST_SIZE +
 	       pl.n_entries * DB_ENTRY_SIZE + blob_len + ((pool_len + 3) & ~(size_t)3);
@@ -3359,7 +3680,7 @@ int dlg_db_build(const struct dlg_policy *p, unsigned char **out, size_t *out_le
 		dlg_seterr(err, errlen, "out of memory");
 		goto end;
 	}
-	at = put_tables(buf, &pl, &ip, dirstr, dirstr_len, c.digests, p, err, errlen);
+	at = put_tables(buf, &pl, &ip, dirstr, dirstr_len, &c, p, err, errlen);
 	if (at == (size_t)-1)
 		goto end;
 	memcpy(buf + at, blob, blob_len);

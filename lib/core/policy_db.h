@@ -63,6 +63,9 @@ struct dlg_db {
 	uint32_t first_digest;  /* lowest digest-anchored rule, or DLG_DB_NONE */
 	uint32_t n_fprints;
 	const unsigned char *fprints;   /* stat fingerprints, sorted by (ino, dev) */
+	/* format 5: start-up verdicts, a hash table of n_boot slots */
+	uint32_t n_boot;
+	const unsigned char *boot;
 };
 
 /* "no such index" in the accessors below. */
@@ -89,6 +92,43 @@ int dlg_db_open_file(struct dlg_db *db, const char *path, struct stat *st_out,
 		     char *err, size_t errlen);
 
 void dlg_db_close(struct dlg_db *db);
+
+/* What the guard reads of a compiled policy when a process starts, before
+ * (and usually instead of) mapping it: the header's options and where the
+ * start-up verdicts are (docs/compiled-format.md, "Start-up verdicts"). */
+struct dlg_db_head {
+	enum dlg_mode mode;
+	enum dlg_startup startup;
+	bool deny_untrusted_preload;
+	uint32_t env_strip;
+	uint32_t n_boot;        /* start-up verdict slots; 0: none */
+	uint64_t boot_off;
+};
+
+/* Reads (pread) and checks the header of the compiled policy open on fd,
+ * whose fstat is st: magic, version, size, every table's bounds, the
+ * options. Nothing beyond the header is read: the records are checked when
+ * the policy is mapped and used. Returns 0, or -1 with err filled. */
+int dlg_db_peek(int fd, const struct stat *st, struct dlg_db_head *head, char *err,
+		size_t errlen);
+
+/* Bytes of a start-up verdict's fingerprint. */
+#define DLG_DB_BOOT_FP 48
+
+/* Looks up (pread on fd, a few slots per read) the start-up verdict for the
+ * object ld.so named name: 1 with its fingerprint in fp, 0 when the policy
+ * has none for that name, -1 on a read error. */
+int dlg_db_boot_find_fd(int fd, const struct dlg_db_head *head, const char *name,
+			unsigned char fp[DLG_DB_BOOT_FP]);
+
+/* Whether st (stat of the name) is a regular file showing exactly that
+ * fingerprint: dev, ino, size, mtime and ctime. Then the policy allows it in
+ * every process, whatever its executable. */
+bool dlg_db_boot_same(const unsigned char fp[DLG_DB_BOOT_FP], const struct stat *st);
+
+/* Both in a mapped policy: whether it allows, by a start-up verdict, the
+ * object ld.so named name whose stat is st. */
+bool dlg_db_boot_allows(const struct dlg_db *db, const char *name, const struct stat *st);
 
 /* Facts the risk conditions need, gathered by dlg_decide at most once per
  * subject (so a second policy deciding on the same subject reuses them).

@@ -777,19 +777,14 @@ static const char *cache_search(const struct cache *c, const struct dlg_hwcaps *
 	return NULL;
 }
 
-int dlg_ldcache_lookup(const char *cache_path, const struct dlg_hwcaps *h,
-		       const char *name, char *out, size_t outlen)
+/* Maps a cache file and validates its layout into c (cache_unload
+ * releases it). Returns 0, or -1 when the file is missing or unusable. */
+static int cache_load(const char *cache_path, struct cache *c)
 {
 	struct stat st;
-	struct cache c;
-	void *map = MAP_FAILED;
-	const char *best;
+	void *map;
 	int fd, rc = -1;
-	size_t len;
 
-	if (!cache_path || !name || !out || outlen == 0)
-		return -1;
-	out[0] = '\0';
 	/* _dl_sysdep_read_whole_file, but never blocking on a FIFO. */
 	fd = open(cache_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
@@ -800,22 +795,67 @@ int dlg_ldcache_lookup(const char *cache_path, const struct dlg_hwcaps *h,
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED)
 		goto out;
-	if (cache_open_view(&c, map, (size_t)st.st_size) != 0)
+	if (cache_open_view(c, map, (size_t)st.st_size) != 0) {
+		munmap(map, (size_t)st.st_size);
 		goto out;
-	best = cache_search(&c, h, name);
-	if (!best)
-		goto out;
-	len = strlen(best);
-	if (len >= outlen)
-		goto out;
-	memcpy(out, best, len + 1);
+	}
 	rc = 0;
 out:
-	if (map != MAP_FAILED)
-		munmap(map, (size_t)st.st_size);
 	close(fd);
 	return rc;
 }
+
+static void cache_unload(struct cache *c)
+{
+	munmap((void *)c->file, c->size);
+}
+
+int dlg_ldcache_lookup(const char *cache_path, const struct dlg_hwcaps *h,
+		       const char *name, char *out, size_t outlen)
+{
+	struct cache c;
+	const char *best;
+	size_t len;
+	int rc = -1;
+
+	if (!cache_path || !name || !out || outlen == 0)
+		return -1;
+	out[0] = '\0';
+	if (cache_load(cache_path, &c) != 0)
+		return -1;
+	best = cache_search(&c, h, name);
+	len = best ? strlen(best) : 0;
+	if (best && len < outlen) {
+		memcpy(out, best, len + 1);
+		rc = 0;
+	}
+	cache_unload(&c);
+	return rc;
+}
+
+#ifndef DLGUARD_IN_PRELOAD
+int dlg_ldcache_each(const char *cache_path, int (*cb)(const char *path, void *ctx), void *ctx)
+{
+	struct cache c;
+	int rc = 0;
+
+	if (!cache_path || !cb || cache_load(cache_path, &c) != 0)
+		return -1;
+	for (size_t i = 0; i < c.nlibs && rc == 0; i++) {
+		struct entry e;
+		const char *value;
+
+		entry_at(&c, i, &e);
+		value = cstr(c.strtab, c.strsz, e.value);
+		if (!value)
+			rc = -1;
+		else if (e.flags == DEFAULT_ID)
+			rc = cb(value, ctx);
+	}
+	cache_unload(&c);
+	return rc;
+}
+#endif
 
 /* ------------------------------------------------------------------ */
 /* The search: _dl_map_object, open_path, open_verify (elf/dl-load.c).  */

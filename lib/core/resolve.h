@@ -97,6 +97,15 @@ enum dlg_resolve_rc dlg_resolve(const struct dlg_search_ctx *ctx, const char *na
 int dlg_ldcache_lookup(const char *cache_path, const struct dlg_hwcaps *h,
 		       const char *name, char *out, size_t outlen);
 
+/* Calls cb with the path of every entry of an ld.so.cache file that ld.so
+ * (x86-64, libc6) may use, glibc-hwcaps subdirectories included, in the
+ * file's order; the same path may come more than once. Stops at the first
+ * non-zero return of cb, and returns it; else 0 once all were seen, or -1
+ * when the file is missing or unusable or an entry's path lies outside it
+ * (cb may have been called for the entries before). CLI only: not in the
+ * preload. */
+int dlg_ldcache_each(const char *cache_path, int (*cb)(const char *path, void *ctx), void *ctx);
+
 /* Expands $ORIGIN/${ORIGIN}, $LIB/${LIB}, $PLATFORM/${PLATFORM} in one search
  * path element or slash name. Returns 0, or -1 when the result would not fit,
  * when a DST cannot be expanded (unknown origin) or is refused (secure mode),

@@ -35,8 +35,6 @@ extern const ElfW(Ehdr) __ehdr_start __attribute__((visibility("hidden")));
 struct startup {
 	int index;
 	const void *self;               /* our own load address */
-	const struct dlg_db *dbs[2];    /* the usable policies */
-	size_t n_dbs;
 	bool name_preloads;             /* some policy sets env.deny_untrusted_preload */
 	bool kill;                      /* an object made a kill policy stop the process */
 };
@@ -56,15 +54,17 @@ static char long_name[PATH_MAX];                  /* a canonical name beyond NAM
 /* The verdict of an enforcing startup = "kill" policy that denies the
  * subject, if any. Decided on a copy: the event keeps the evidence of the
  * verdict it reports. */
-static bool kill_verdict(const struct startup *st, const struct dlg_subject *subj,
-			 struct dlg_verdict *v)
+static bool kill_verdict(const struct dlg_subject *subj, struct dlg_verdict *v)
 {
-	for (size_t i = 0; i < st->n_dbs; i++) {
+	const struct dlg_db *dbs[2];
+	size_t n = verdict_policies(dbs, 2);
+
+	for (size_t i = 0; i < n; i++) {
 		struct dlg_subject copy = *subj;
 
-		if (st->dbs[i]->startup != DLG_STARTUP_KILL || st->dbs[i]->mode != DLG_MODE_ENFORCE)
+		if (dbs[i]->startup != DLG_STARTUP_KILL || dbs[i]->mode != DLG_MODE_ENFORCE)
 			continue;
-		if (dlg_decide(st->dbs[i], &copy, v) == DLG_ACTION_DENY)
+		if (dlg_decide(dbs[i], &copy, v) == DLG_ACTION_DENY)
 			return true;
 	}
 	return false;
@@ -98,7 +98,7 @@ __attribute__((noinline, cold)) static void not_allowed(struct startup *st, cons
 	struct dlg_verdict kv;
 	bool kill;
 
-	kill = kill_verdict(st, subj, &kv);
+	kill = kill_verdict(subj, &kv);
 	name_preload(st, name, fst, d->v.reason, sizeof d->v.reason);
 	/* Already mapped: refused only by stopping the process. */
 	d->decision = kill ? "deny" : "would-deny";
@@ -132,6 +132,9 @@ static void check_object(struct startup *st, const char *name)
 	char canon[NAME_SHORT];
 	int fd;
 
+	/* the common case: one pread per policy and one stat */
+	if (verdict_startup_known(name))
+		return;
 	fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return;
@@ -175,19 +178,15 @@ __attribute__((noreturn, cold)) static void stop(void)
 }
 
 /* The options of the usable policies: an unusable one (corrupt, wrong
- * owner) refuses every dlopen but never stops or changes a process. */
+ * owner) refuses every dlopen but never stops or changes a process. Audit
+ * mode changes nothing in the process: only enforcing ones strip. */
 static uint32_t read_options(struct startup *st)
 {
-	uint32_t strip = 0;
+	struct verdict_options o;
 
-	st->n_dbs = verdict_policies(st->dbs, 2);
-	for (size_t i = 0; i < st->n_dbs; i++) {
-		st->name_preloads |= st->dbs[i]->deny_untrusted_preload;
-		/* audit mode changes nothing in the process */
-		if (st->dbs[i]->mode == DLG_MODE_ENFORCE)
-			strip |= st->dbs[i]->env_strip;
-	}
-	return st->n_dbs ? strip : 0;
+	verdict_options(&o);
+	st->name_preloads = o.deny_untrusted_preload;
+	return o.usable ? o.env_strip : 0;
 }
 
 static int first_object(struct dl_phdr_info *info, size_t size, void *data)
@@ -234,8 +233,10 @@ __attribute__((constructor)) static void startup_check(void)
 	struct startup st = { .self = &__ehdr_start };
 	uint32_t strip;
 
-	if (!guard_enter())
+	if (!guard_enter()) {
+		verdict_startup_done();
 		return;
+	}
 	if (verdict_active() && in_base_namespace()) {
 		strip = read_options(&st);
 		if (st.name_preloads)
@@ -246,5 +247,6 @@ __attribute__((constructor)) static void startup_check(void)
 		if (strip)
 			strip_env(strip);
 	}
+	verdict_startup_done();
 	guard_leave();
 }

@@ -14,6 +14,7 @@
 
 #include "event.h"
 #include "hot.h"
+#include "rawsys.h"
 
 #ifndef DLGUARD_SYSTEM_POLICY
 #define DLGUARD_SYSTEM_POLICY "/etc/dlguard/policy.db"
@@ -22,14 +23,21 @@
 #define DLGUARD_ON_ERROR_FILE "/etc/dlguard/on_error"
 #endif
 
-enum slot_state { SLOT_ABSENT, SLOT_OK, SLOT_ERROR };
+/* SLOT_PEEKED: the header was read and checked at start-up, the policy is
+ * mapped on first use (ready()), which makes the state one of the others. */
+enum slot_state { SLOT_ABSENT, SLOT_OK, SLOT_ERROR, SLOT_PEEKED };
 
 struct policy_slot {
 	const char *label;              /* "system" or "environment" */
 	const char *path;               /* NULL when absent */
 	enum slot_state state;
+	bool root_owned;                /* must be root-owned (the system policy) */
+	bool peeked;                    /* set once at start-up: mapped through map_once */
 	bool on_error_allow;            /* unusable, and on_error = "allow" was installed */
-	struct dlg_db db;
+	int fd;                         /* open while the start-up check runs, else -1 */
+	pthread_once_t map_once;
+	struct dlg_db_head head;        /* when peeked */
+	struct dlg_db db;               /* when SLOT_OK */
 	char *error;                    /* why it is unusable: cold storage */
 };
 
@@ -46,6 +54,15 @@ static struct {
 	struct dlg_hwcaps hwcaps;
 } cold;
 
+/* The strings a process start reads, beside the state it writes: as
+ * literals they would be in .rodata, a page no other start-up access
+ * touches (the kernel's read of a path faults it in just the same). */
+PRELOAD_HOT static char k_system_policy[] = DLGUARD_SYSTEM_POLICY;
+PRELOAD_HOT static char k_ld_library_path[] = "LD_LIBRARY_PATH";
+PRELOAD_HOT static char k_policy[] = "DLGUARD_POLICY";
+PRELOAD_HOT static char k_run_log[] = "DLGUARD_RUN_LOG";
+PRELOAD_HOT static char k_empty[1];
+
 /* Everything a process start writes (hot.h). */
 PRELOAD_HOT static struct {
 	struct verdict_env env;
@@ -53,8 +70,10 @@ PRELOAD_HOT static struct {
 	const char *run_log;            /* DLGUARD_RUN_LOG, NULL if none */
 	char policy_path[HOT_PATH];     /* DLGUARD_POLICY, when short enough */
 } hot = {
-	.sys = { .label = "system", .path = DLGUARD_SYSTEM_POLICY, .error = cold.errors[0] },
-	.envp = { .label = "environment", .error = cold.errors[1] },
+	.sys = { .label = "system", .path = k_system_policy, .root_owned = true, .fd = -1,
+		 .map_once = PTHREAD_ONCE_INIT, .error = cold.errors[0] },
+	.envp = { .label = "environment", .fd = -1, .map_once = PTHREAD_ONCE_INIT,
+		  .error = cold.errors[1] },
 };
 
 /* getenv, without the libc code it needs (getenv and strlen are pages that
@@ -78,7 +97,7 @@ static const char *env_get(const char *name)
  * program can change its environment. */
 __attribute__((constructor)) static void capture_start_env(void)
 {
-	hot.env.ld_library_path = env_get("LD_LIBRARY_PATH");
+	hot.env.ld_library_path = env_get(k_ld_library_path);
 }
 
 /* Messages may be cut to fit their fixed buffers; that is fine for text
@@ -94,8 +113,9 @@ void msgf(char *buf, size_t len, const char *fmt, ...)
 
 static void log_error_once(const struct policy_slot *s);
 
-static void load_slot(struct policy_slot *s, bool must_be_root_owned)
+static void load_slot(struct policy_slot *s)
 {
+	bool must_be_root_owned = s->root_owned;
 	struct stat st;
 
 	/* Without a message first: a missing system policy is the common case
@@ -122,6 +142,54 @@ static void load_slot(struct policy_slot *s, bool must_be_root_owned)
 		return;
 	}
 	s->state = SLOT_OK;
+}
+
+/* What a process start reads of a policy: its header (dlg_db_peek), by
+ * pread on a descriptor kept open until the start-up check is done. The
+ * mapping waits for the first decision that needs it; most processes never
+ * make one. Anything short of a good header is left to load_slot, which
+ * says why. */
+static void peek_slot(struct policy_slot *s)
+{
+	struct stat st;
+	int fd = raw_open(s->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0 && errno == ENOENT && s->root_owned) {
+		s->state = SLOT_ABSENT;
+		return;
+	}
+	/* not fstat: see dlg_db_open_file */
+	if (fd >= 0 && raw_fstatat(fd, k_empty, &st, AT_EMPTY_PATH) == 0 &&
+	    (!s->root_owned || (st.st_uid == 0 && !(st.st_mode & (S_IWGRP | S_IWOTH)))) &&
+	    dlg_db_peek(fd, &st, &s->head, NULL, 0) == 0) {
+		s->fd = fd;
+		s->state = SLOT_PEEKED;
+		s->peeked = true;
+		return;
+	}
+	if (fd >= 0)
+		raw_close(fd);
+	load_slot(s);
+}
+
+static bool installed_on_error_allows(void);
+
+static void map_slot(struct policy_slot *s)
+{
+	load_slot(s);
+	if (s->state == SLOT_ERROR && s->root_owned)
+		s->on_error_allow = installed_on_error_allows();
+}
+
+static void map_sys(void);
+static void map_envp(void);
+
+/* The slot with its policy mapped, if it was only peeked at. */
+static struct policy_slot *ready(struct policy_slot *s)
+{
+	if (s->peeked)
+		pthread_once(&s->map_once, s->root_owned ? map_sys : map_envp);
+	return s;
 }
 
 /* on_error, as the last successful `dlguard install` left it beside the
@@ -169,15 +237,89 @@ void verdict_init(void)
 	if (hot.env.secure)
 		hot.env.ld_library_path = NULL;
 
-	load_slot(&hot.sys, true);
+	peek_slot(&hot.sys);
 	if (hot.sys.state == SLOT_ERROR)
 		hot.sys.on_error_allow = installed_on_error_allows();
 
-	hot.envp.path = copy_env("DLGUARD_POLICY", hot.policy_path, sizeof hot.policy_path,
+	hot.envp.path = copy_env(k_policy, hot.policy_path, sizeof hot.policy_path,
 				 cold.policy_path);
 	if (hot.envp.path)
-		load_slot(&hot.envp, false);
-	hot.run_log = copy_env("DLGUARD_RUN_LOG", NULL, 0, cold.run_log);
+		peek_slot(&hot.envp);
+	hot.run_log = copy_env(k_run_log, NULL, 0, cold.run_log);
+}
+
+static void map_sys(void)
+{
+	map_slot(&hot.sys);
+}
+
+static void map_envp(void)
+{
+	map_slot(&hot.envp);
+}
+
+bool verdict_startup_known(const char *name)
+{
+	struct policy_slot *slots[2] = { &hot.sys, &hot.envp };
+	unsigned char fp[DLG_DB_BOOT_FP];
+	struct stat st;
+	bool have_st = false;
+
+	for (int i = 0; i < 2; i++) {
+		const struct policy_slot *s = slots[i];
+
+		if (s->state == SLOT_ABSENT)
+			continue;
+		if (!s->peeked || s->fd < 0 || s->state == SLOT_ERROR ||
+		    dlg_db_boot_find_fd(s->fd, &s->head, name, fp) != 1)
+			return false;
+		if (!have_st && raw_fstatat(AT_FDCWD, name, &st, 0) != 0)
+			return false;
+		have_st = true;
+		if (!dlg_db_boot_same(fp, &st))
+			return false;
+	}
+	return have_st;
+}
+
+void verdict_startup_done(void)
+{
+	struct policy_slot *slots[2] = { &hot.sys, &hot.envp };
+
+	for (int i = 0; i < 2; i++) {
+		if (slots[i]->fd >= 0) {
+			raw_close(slots[i]->fd);
+			slots[i]->fd = -1;
+		}
+	}
+}
+
+void verdict_options(struct verdict_options *o)
+{
+	const struct policy_slot *slots[2] = { &hot.sys, &hot.envp };
+
+	o->usable = 0;
+	o->deny_untrusted_preload = false;
+	o->env_strip = 0;
+	for (int i = 0; i < 2; i++) {
+		const struct policy_slot *s = slots[i];
+		enum dlg_mode mode;
+
+		if (s->state == SLOT_PEEKED) {
+			mode = s->head.mode;
+			o->deny_untrusted_preload |= s->head.deny_untrusted_preload;
+			if (mode == DLG_MODE_ENFORCE)
+				o->env_strip |= s->head.env_strip;
+		} else if (s->state == SLOT_OK) {
+			mode = s->db.mode;
+			o->deny_untrusted_preload |= s->db.deny_untrusted_preload;
+			if (mode == DLG_MODE_ENFORCE)
+				o->env_strip |= s->db.env_strip;
+		} else {
+			continue;
+		}
+		o->usable++;
+	}
 }
 
 const struct verdict_env *verdict_env(void)
@@ -247,6 +389,7 @@ void verdict_decide(struct dlg_subject *subj, struct decision *d)
 	d->decision = "allow";
 	d->by = NULL;
 	for (int i = 0; i < 2; i++) {
+		ready(slots[i]);
 		if (slots[i]->state == SLOT_ABSENT)
 			continue;
 		if (slots[i]->state == SLOT_ERROR && slots[i]->on_error_allow) {
@@ -278,7 +421,7 @@ bool verdict_active(void)
 
 size_t verdict_policies(const struct dlg_db **out, size_t max)
 {
-	const struct policy_slot *slots[2] = { &hot.sys, &hot.envp };
+	const struct policy_slot *slots[2] = { ready(&hot.sys), ready(&hot.envp) };
 	size_t n = 0;
 
 	for (int i = 0; i < 2 && n < max; i++)
@@ -349,6 +492,8 @@ static bool slot_logs(const struct policy_slot *s, bool denied)
  * a dlopen of an already-mapped file. */
 static bool wanted(bool denied)
 {
+	ready(&hot.sys);
+	ready(&hot.envp);
 	return slot_logs(&hot.sys, denied) || slot_logs(&hot.envp, denied) ||
 	       (denied && hot.run_log);
 }

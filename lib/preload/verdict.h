@@ -25,8 +25,9 @@ struct decision {
 	struct dlg_verdict v;
 };
 
-/* Reads the environment and maps the policies. Called once per process
- * (also after fork: the mapping is inherited), by guard.c's initialisation,
+/* Reads the environment and the headers of the policies (each is mapped on
+ * first use). Called once per process (also after fork: the state is
+ * inherited), by guard.c's initialisation,
  * which runs under its own pthread_once: a second one here would cost every
  * process start one more FUTEX_WAKE system call. */
 void verdict_init(void);
@@ -49,6 +50,25 @@ bool verdict_active(void);
 /* The usable policies, system first (at most max): the start-up check
  * reads their start-up and environment options. After verdict_init(). */
 size_t verdict_policies(const struct dlg_db **out, size_t max);
+
+/* The start-up check's shortcut: true when every policy present holds a
+ * start-up verdict for the object ld.so named name (docs/compiled-format.md)
+ * and stat(name) shows the fingerprint recorded with it. Reads the policies
+ * by pread, without mapping them; false whenever that cannot be said (then
+ * the object is decided as any other). Until verdict_startup_done(). */
+bool verdict_startup_known(const char *name);
+
+/* Closes what the start-up check read the policies through. */
+void verdict_startup_done(void);
+
+/* The start-up and environment options of the usable policies, from their
+ * headers: no mapping needed. */
+struct verdict_options {
+	size_t usable;                  /* policies present and readable */
+	bool deny_untrusted_preload;    /* some policy sets env.deny_untrusted_preload */
+	uint32_t env_strip;             /* env.strip of the enforcing ones */
+};
+void verdict_options(struct verdict_options *o);
 
 /* Both policies must allow: an enforcing denial wins over an audit one. */
 void verdict_decide(struct dlg_subject *subj, struct decision *d);

@@ -46,6 +46,17 @@ stage() { # stage DIR LIB... : copy fixture libs into DIR
 # The system library directory holding libc, canonical.
 SYSLIB=$(dirname "$(readlink -f /lib/x86_64-linux-gnu/libc.so.6)")
 
+# need_strace: ends a test that needs strace, as a skip, where it cannot run
+need_strace() {
+	if ! command -v strace > /dev/null || ! strace -qq -o /dev/null true 2> /dev/null; then
+		echo "skip: strace missing or not permitted"
+		finish
+		exit
+	fi
+}
+
+not() { ! "$@"; }
+
 finish() {
 	echo "$PASS passed, $FAIL failed"
 	[ "$FAIL" -eq 0 ]

@@ -7,13 +7,7 @@
 # chunk) and loads libcrypto, which the loader fixture never needs itself.
 . "$(dirname "$0")/lib.sh"
 
-if ! command -v strace > /dev/null || ! strace -qq -o /dev/null true 2> /dev/null; then
-	echo "skip: strace missing or not permitted"
-	finish
-	exit
-fi
-
-not() { ! "$@"; }
+need_strace
 
 mkdir -p "$T/lib"
 cp "$DLG_FIXTURES/libgood.so" "$T/lib/libx.so"

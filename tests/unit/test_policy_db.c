@@ -75,7 +75,9 @@
 #define O_FIRSTDIGEST 164
 #define O_NFPRINTS 168
 #define O_FPRINTS 172
-#define O_RESERVED 176
+#define O_NBOOT 176
+#define O_BOOT 180
+#define O_RESERVED 184
 #define DIG_SIZE 36
 #define DIR_SIZE 20
 #define PATH_SIZE 16
@@ -890,7 +892,9 @@ static void test_damaged_fields(void **state)
 		  W32, 2, false },
 		{ "format version 3 is not supported by this dlguard; recompile", B_FILE, O_VERSION,
 		  W32, 3, false },
-		{ "unsupported format version 5", B_FILE, O_VERSION, W32, 5, false },
+		{ "format version 4 is not supported by this dlguard; recompile", B_FILE, O_VERSION,
+		  W32, 4, false },
+		{ "unsupported format version 6", B_FILE, O_VERSION, W32, 6, false },
 		{ "unsupported format version 0", B_FILE, O_VERSION, W32, 0, false },
 		{ "header size", B_FILE, O_HSIZE, W32, 64, false },
 		{ "header size", B_FILE, O_HSIZE, W32, 96, false },
@@ -928,7 +932,11 @@ static void test_damaged_fields(void **state)
 		{ "strings", B_FILE, O_STRLEN, W32, NONE, false },
 		{ "not NUL-terminated", B_FILE, O_STRLEN, W32, 0, false },
 		{ "not NUL-terminated", B_FILE, O_STRLEN, W32, (uint32_t)-1, true },
-		{ "reserved header byte 176", B_FILE, O_RESERVED, W8, 1, false },
+		{ "reserved header byte 184", B_FILE, O_RESERVED, W8, 1, false },
+		{ "start-up verdicts", B_FILE, O_NBOOT, W32, NONE, false },
+		{ "tables overlap: start-up verdicts and keys", B_FILE, O_NBOOT, W32, 1, false },
+		{ "start-up verdict slots (3) not a power of two", B_FILE, O_NBOOT, W32, 3, false },
+		{ "start-up verdicts", B_FILE, O_BOOT, W32, HDR + 4, true },
 		{ "reserved header byte 191", B_FILE, HDR - 1, W8, 0x80, false },
 		/* format 2: signature directory, tables of keys, key references,
 		 * manifests, entries, the blob */
@@ -1046,12 +1054,12 @@ static void test_damaged_fields(void **state)
 		{ "fingerprints", B_FILE, O_NFPRINTS, W32, 0x03000000u, false },
 		{ "not contiguous", B_FILE, O_NFPRINTS, W32, (uint32_t)-1, true },
 		{ "not contiguous", B_FILE, O_NFPRINTS, W32, 0, false },
-		{ "tables overlap: fingerprints and keys", B_FILE, O_NFPRINTS, W32, 1, true },
+		{ "tables overlap: fingerprints and start-up verdicts", B_FILE, O_NFPRINTS, W32, 1, true },
 		{ "tables overlap: digests and fingerprints", B_FILE, O_NDIGESTS, W32, 1, true },
 		{ "not 4-byte aligned", B_FILE, O_FPRINTS, W32, 2, true },
 		{ "overlaps the header", B_FILE, O_FPRINTS, W32, HDR - 8, false },
 		{ "fingerprints", B_FILE, O_FPRINTS, W32, 0xFFFFFFF0u, false },
-		{ "tables overlap: fingerprints and keys", B_FILE, O_FPRINTS, W32, FP_SIZE, true },
+		{ "tables overlap: fingerprints and start-up verdicts", B_FILE, O_FPRINTS, W32, FP_SIZE, true },
 		{ "fingerprint 1: size or nanoseconds out of range", B_FPRINT, FP_MNSEC, W32,
 		  1000000000u, false },
 		{ "fingerprint 2: size or nanoseconds out of range", B_FPRINT, FP_SIZE + FP_CNSEC,
@@ -3226,6 +3234,193 @@ static void test_fingerprint_build(void **state)
 }
 
 
+/* Start-up verdicts: a fingerprint under a name, found by that exact name
+ * and only with every stat field the same, in the mapped policy and by
+ * pread; a damaged table is refused by the full check, and the unchecked
+ * pread lookup still ends. */
+static struct stat boot_stat(const struct dlg_fingerprint *f)
+{
+	struct stat st;
+
+	memset(&st, 0, sizeof st);
+	st.st_mode = S_IFREG | 0644;
+	st.st_dev = (dev_t)f->dev;
+	st.st_ino = (ino_t)f->ino;
+	st.st_size = (off_t)f->size;
+	st.st_mtim.tv_sec = (time_t)f->mtime_sec;
+	st.st_mtim.tv_nsec = (long)f->mtime_nsec;
+	st.st_ctim.tv_sec = (time_t)f->ctime_sec;
+	st.st_ctim.tv_nsec = (long)f->ctime_nsec;
+	return st;
+}
+
+#define BOOT_N 300
+
+static void test_startup_verdicts(void **state)
+{
+	static struct dlg_fingerprint f[BOOT_N];
+	static char names[BOOT_N][DLG_STARTUP_NAME_MAX + 1];
+	struct dlg_rule r = mkrule(DLG_ACTION_ALLOW, 1, NULL, "/lib", NULL, NULL, 0);
+	struct dlg_policy p = mkpolicy(&r, 1, DLG_ACTION_DENY);
+	struct dlg_fingerprint bad[2];
+	const struct {
+		const char *what;
+		struct dlg_fingerprint a, b;
+		size_t n;
+	} cases[] = {
+		{ "start-up verdict 1: name not absolute", { .ino = 1 }, { 0 }, 1 },
+		{ "name not absolute", { .ino = 1, .path = (char *)"lib/a.so" }, { 0 }, 1 },
+		{ "name not absolute", { .ino = 1, .path = (char *)"" }, { 0 }, 1 },
+		{ "longer than 79 bytes", { .ino = 1, .path = (char *)"/0123456789012345678901234567"
+		  "890123456789012345678901234567890123456789012345678901" }, { 0 }, 1 },
+		{ "out of range", { .ino = 1, .size = -1, .path = (char *)"/a.so" }, { 0 }, 1 },
+		{ "out of range", { .ino = 1, .ctime_nsec = 1000000000u, .path = (char *)"/a.so" },
+		  { 0 }, 1 },
+		{ "two start-up verdicts for /a.so", { .ino = 1, .path = (char *)"/a.so" },
+		  { .ino = 2, .path = (char *)"/a.so" }, 2 },
+	};
+	struct dlg_db db;
+	struct dlg_db_head head;
+	struct stat st, fst;
+	unsigned char *buf, fp[DLG_DB_BOOT_FP];
+	char path[] = "/tmp/dlguard-boot-XXXXXX", err[256];
+	size_t len;
+	int fd;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		err[0] = '\0';
+		bad[0] = cases[i].a;
+		bad[1] = cases[i].b;
+		p.startup_fps = bad;
+		p.n_startup = cases[i].n;
+		buf = NULL;
+		if (dlg_db_build(&p, &buf, &len, err, sizeof err) != -1 || buf ||
+		    !strstr(err, cases[i].what))
+			fail_msg("case %zu (%s): err '%s'", i, cases[i].what, err);
+	}
+
+	for (int i = 0; i < BOOT_N; i++) {
+		/* names of every length up to the longest, many sharing a home */
+		int n = snprintf(names[i], sizeof names[i], "/lib/x86_64-linux-gnu/lib%d.so", i);
+
+		for (; i % 7 == 0 && n < DLG_STARTUP_NAME_MAX; n++)
+			names[i][n] = 'x';
+		names[i][n] = '\0';
+		f[i] = (struct dlg_fingerprint){ .dev = 2049 + (uint64_t)(i % 3), .ino = 1000u + (uint64_t)i,
+			.size = 4096 * i, .mtime_sec = 1700000000 + i, .mtime_nsec = (uint32_t)i * 7,
+			.ctime_sec = 1700000100 + i, .ctime_nsec = (uint32_t)i * 11, .path = names[i] };
+	}
+	p.startup_fps = f;
+	p.n_startup = BOOT_N;
+	buf = build(&p, &len);
+	assert_int_equal(dlg_db_open_mem(&db, buf, len, err, sizeof err), 0);
+	assert_int_equal(db.n_boot, 512);
+	for (int i = 0; i < BOOT_N; i++) {
+		struct stat want = boot_stat(&f[i]), alt;
+
+		assert_true(dlg_db_boot_allows(&db, names[i], &want));
+		for (int k = 0; k < 8; k++) {
+			alt = want;
+			switch (k) {
+			case 0: alt.st_dev++; break;
+			case 1: alt.st_ino++; break;
+			case 2: alt.st_size++; break;
+			case 3: alt.st_mtim.tv_sec++; break;
+			case 4: alt.st_mtim.tv_nsec++; break;
+			case 5: alt.st_ctim.tv_sec--; break;
+			case 6: alt.st_ctim.tv_nsec++; break;
+			default: alt.st_mode = S_IFDIR | 0755; break;
+			}
+			if (dlg_db_boot_allows(&db, names[i], &alt))
+				fail_msg("%s allowed with field %d changed", names[i], k);
+		}
+	}
+	st = boot_stat(&f[1]);
+	assert_false(dlg_db_boot_allows(&db, "/lib/x86_64-linux-gnu/lib1.s", &st));
+	assert_false(dlg_db_boot_allows(&db, "/lib/x86_64-linux-gnu/lib1.so/", &st));
+	assert_false(dlg_db_boot_allows(&db, "", &st));
+
+	/* by pread, from the header alone */
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	assert_int_equal(fstat(fd, &fst), 0);
+	assert_int_equal(dlg_db_peek(fd, &fst, &head, err, sizeof err), 0);
+	assert_int_equal(head.n_boot, 512);
+	assert_int_equal(head.boot_off, (uint64_t)(db.boot - buf));
+	for (int i = 0; i < BOOT_N; i++) {
+		st = boot_stat(&f[i]);
+		assert_int_equal(dlg_db_boot_find_fd(fd, &head, names[i], fp), 1);
+		assert_true(dlg_db_boot_same(fp, &st));
+	}
+	assert_int_equal(dlg_db_boot_find_fd(fd, &head, "/nowhere.so", fp), 0);
+	/* a header that does not describe this file */
+	st = fst;
+	st.st_size--;
+	assert_int_equal(dlg_db_peek(fd, &st, &head, err, sizeof err), -1);
+	assert_non_null(strstr(err, "does not match header"));
+	st.st_mode = S_IFIFO | 0644;
+	assert_int_equal(dlg_db_peek(fd, &st, &head, err, sizeof err), -1);
+
+	/* damage: found elsewhere, name padding, empty slot bytes */
+	{
+		unsigned char *t = (unsigned char *)db.boot, *a = NULL, *e = NULL, save[128];
+
+		for (uint32_t i = 0; i < db.n_boot && (!a || !e); i++) {
+			unsigned char *slot = t + (size_t)i * 128;
+
+			if (slot[48] && !a && strlen((char *)slot + 48) < 70)
+				a = slot;
+			if (!slot[48] && !e)
+				e = slot;
+		}
+		assert_non_null(a);
+		assert_non_null(e);
+		memcpy(save, a, 128);
+		a[48 + strlen((char *)a + 48) + 1] = 'z';
+		assert_int_equal(dlg_db_open_mem(&db, buf, len, err, sizeof err), -1);
+		assert_non_null(strstr(err, "not NUL-padded"));
+		memcpy(a, save, 128);
+		e[3] = 1;
+		assert_int_equal(dlg_db_open_mem(&db, buf, len, err, sizeof err), -1);
+		assert_non_null(strstr(err, "empty but not zero"));
+		e[3] = 0;
+		/* moved to an empty slot: a lookup from its home no longer meets it */
+		memcpy(e, a, 128);
+		memset(a, 0, 128);
+		assert_int_equal(dlg_db_open_mem(&db, buf, len, err, sizeof err), -1);
+		assert_non_null(strstr(err, "not found there"));
+		memcpy(a, e, 128);
+		memset(e, 0, 128);
+		assert_int_equal(dlg_db_open_mem(&db, buf, len, err, sizeof err), 0);
+	}
+	free(buf);
+
+	/* a table with no empty slot (never written so): the unchecked lookup
+	 * by pread still ends, with "not known" */
+	p.n_startup = 2;
+	buf = build(&p, &len);
+	assert_int_equal(dlg_db_open_mem(&db, buf, len, err, sizeof err), 0);
+	assert_int_equal(db.n_boot, 4);
+	for (uint32_t i = 0; i < 4; i++) {
+		unsigned char *slot = (unsigned char *)db.boot + (size_t)i * 128;
+
+		if (!slot[48])
+			memcpy(slot + 48, "/filler", 8);
+	}
+	assert_int_equal(dlg_db_open_mem(&db, buf, len, err, sizeof err), -1);
+	assert_int_equal(ftruncate(fd, 0), 0);
+	assert_int_equal(pwrite(fd, buf, len, 0), (ssize_t)len);
+	assert_int_equal(fstat(fd, &fst), 0);
+	assert_int_equal(dlg_db_peek(fd, &fst, &head, err, sizeof err), 0);
+	assert_int_equal(dlg_db_boot_find_fd(fd, &head, "/nowhere.so", fp), 0);
+	assert_int_equal(dlg_db_boot_find_fd(fd, &head, names[1], fp), 1);
+	close(fd);
+	unlink(path);
+	free(buf);
+}
+
 /* quiet_allow: an allow verdict's reason is left unformatted, a denial's
  * never is; rule numbers are kept either way. */
 static void test_quiet_allow(void **state)
@@ -3318,6 +3513,7 @@ int main(void)
 		cmocka_unit_test(test_fingerprint_decide),
 		cmocka_unit_test(test_fingerprint_manifest),
 		cmocka_unit_test(test_fingerprint_build),
+		cmocka_unit_test(test_startup_verdicts),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -6,10 +6,12 @@
 #include "fingerprint.h"
 #include "policy_conf.h"
 #include "policy_db.h"
+#include "startup_verdicts.h"
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: dlguard compile [--audit] [--no-fingerprints] FILE -o OUT\n");
+	fprintf(stderr, "usage: dlguard compile [--audit] [--no-fingerprints] FILE -o OUT\n"
+			"  --no-fingerprints  record no stat fingerprints and no start-up verdicts\n");
 	return 2;
 }
 
@@ -24,6 +26,7 @@ int cmd_compile(int argc, char **argv)
 	const char *out = NULL;
 	int audit = 0, fingerprints = 1, c, rc = 1;
 	struct dlg_fp_stats fps = { 0, 0 };
+	struct dlg_startup_stats sus = { 0, 0, 0 };
 	struct dlg_policy *p;
 	char err[512];
 
@@ -51,6 +54,10 @@ int cmd_compile(int argc, char **argv)
 		fprintf(stderr, "dlguard: %s: fingerprints: %s\n", argv[optind], err);
 		goto end;
 	}
+	if (fingerprints && dlg_startup_collect(p, NULL, &sus, err, sizeof err) != 0) {
+		fprintf(stderr, "dlguard: %s: start-up verdicts: %s\n", argv[optind], err);
+		goto end;
+	}
 	if (dlg_db_write_file(p, out, err, sizeof err) != 0) {
 		fprintf(stderr, "dlguard: %s: %s\n", out, err);
 		goto end;
@@ -61,6 +68,13 @@ int cmd_compile(int argc, char **argv)
 	if (fps.pinned > 0)
 		printf("%s: fingerprinted %zu of %zu pinned files (the others are hashed when "
 		       "loaded)\n", out, fps.recorded, fps.pinned);
+	if (sus.candidates > 0) {
+		printf("%s: recorded %zu start-up verdicts (of %zu candidates", out, sus.recorded,
+		       sus.candidates);
+		if (sus.too_recent > 0)
+			printf("; %zu changed too recently", sus.too_recent);
+		printf(")\n");
+	}
 	rc = 0;
 end:
 	dlg_policy_free(p);

@@ -18,6 +18,7 @@
 #include "fingerprint.h"
 #include "policy.h"
 #include "policy_db.h"
+#include "startup_verdicts.h"
 
 #define PRELOAD_MAX (64 * 1024)
 /* A library every glibc system has and few programs load: the pre-flight
@@ -273,6 +274,7 @@ static int check_dir(const char *dir)
 static int install_policy(const struct paths *p, const char *conf)
 {
 	struct dlg_fp_stats fps;
+	struct dlg_startup_stats sus;
 	struct dlg_policy *pol;
 	const char *on_error;
 	char tmp[PATH_MAX], err[512];
@@ -283,10 +285,15 @@ static int install_policy(const struct paths *p, const char *conf)
 		return -1;
 	if (check_dir(p->etc_dlguard) != 0 || join(tmp, sizeof tmp, p->db, ".new") != 0)
 		goto end;
-	/* Fingerprints describe this machine's files: not those of a tree
-	 * installed into with --root, whose pinned paths name other files. */
+	/* Fingerprints and start-up verdicts describe this machine's files:
+	 * not those of a tree installed into with --root, whose paths name
+	 * other files. */
 	if (!p->root[0] && dlg_fingerprint_collect(pol, NULL, &fps, err, sizeof err) != 0) {
 		fprintf(stderr, "dlguard: %s: fingerprints: %s\n", conf, err);
+		goto end;
+	}
+	if (!p->root[0] && dlg_startup_collect(pol, NULL, &sus, err, sizeof err) != 0) {
+		fprintf(stderr, "dlguard: %s: start-up verdicts: %s\n", conf, err);
 		goto end;
 	}
 	if (dlg_db_write_file(pol, tmp, err, sizeof err) != 0) {

@@ -9,7 +9,7 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "check", cmd_check, "check FILE...                 validate policy files" },
-	{ "compile", cmd_compile, "compile [--no-fingerprints] FILE -o OUT   write the compiled policy the guard maps" },
+	{ "compile", cmd_compile, "compile [--no-fingerprints] FILE -o OUT   write the compiled policy the guard reads" },
 	{ "hash", cmd_hash, "hash [--rules] FILE...         SHA-256 (sha256sum format) or policy rules" },
 	{ "run", cmd_run, "run [-p POLICY] [--audit] -- CMD [ARGS...]   run CMD under the guard" },
 	{ "keygen", cmd_keygen, "keygen [--type T] -o NAME      key pair NAME, NAME.pub (T: ed25519 ecdsa ecdsa-p384 rsa rsa-pss)" },
