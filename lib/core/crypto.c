@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "resolve.h"
+#include "rawsys.h"
 
 #define LIBCRYPTO_SONAME "libcrypto.so.3"
 /* OPENSSL_INIT_NO_LOAD_CONFIG from <openssl/crypto.h>; not included so the
@@ -19,7 +20,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static struct dlg_crypto crypto;
 static const char *failure = "libcrypto not loaded";
 
-void dlg_crypto_set_loader(void *(*fn)(const char *, int))
+DLG_START_TEXT void dlg_crypto_set_loader(void *(*fn)(const char *, int))
 {
 	if (fn)
 		loader = fn;

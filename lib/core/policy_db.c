@@ -223,23 +223,23 @@ static const char *errstr(int e)
 
 /* Byte-wise loads: the mapping is page aligned but nothing inside it is
  * trusted to be, and this keeps the format the same on any host. */
-static uint32_t get32(const unsigned char *p)
+DLG_START_TEXT static uint32_t get32(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	       (uint32_t)p[3] << 24;
 }
 
-static uint64_t get64(const unsigned char *p)
+DLG_START_TEXT static uint64_t get64(const unsigned char *p)
 {
 	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
 }
 
-static bool action_ok(uint32_t a)
+DLG_START_TEXT static bool action_ok(uint32_t a)
 {
 	return a == DLG_ACTION_ALLOW || a == DLG_ACTION_DENY;
 }
 
-static bool mode_ok(uint32_t m)
+DLG_START_TEXT static bool mode_ok(uint32_t m)
 {
 	return m == DLG_MODE_ENFORCE || m == DLG_MODE_AUDIT;
 }
@@ -294,7 +294,7 @@ static bool slice_ok(uint64_t first, uint64_t count, uint64_t n)
 /* Checks that a table of count records of size bytes at off lies inside the
  * file, after the header, 4-byte aligned. 64-bit arithmetic: count * size of
  * two u32 values cannot overflow it. */
-static int check_table(const char *name, uint64_t off, uint64_t count, uint64_t size,
+DLG_START_TEXT static int check_table(const char *name, uint64_t off, uint64_t count, uint64_t size,
 		       uint64_t len, uint64_t *end, char *err, size_t errlen)
 {
 	uint64_t bytes = count * size;
@@ -319,12 +319,12 @@ static int check_table(const char *name, uint64_t off, uint64_t count, uint64_t 
 	return 0;
 }
 
-static bool overlap(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end)
+DLG_START_TEXT static bool overlap(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end)
 {
 	return a < b_end && b < a_end;
 }
 
-static int check_header(const unsigned char *h, size_t len, char *err, size_t errlen)
+DLG_START_TEXT static int check_header(const unsigned char *h, size_t len, char *err, size_t errlen)
 {
 	uint32_t v;
 	uint64_t total;
@@ -387,7 +387,7 @@ static int check_abs_str(const struct dlg_db *db, uint32_t off, const char *what
 }
 
 /* The settings that are numbers in the header. */
-static int check_options(struct dlg_db *db, const unsigned char *h, char *err, size_t errlen)
+DLG_START_TEXT static int check_options(struct dlg_db *db, const unsigned char *h, char *err, size_t errlen)
 {
 	uint32_t mode = get32(h + H_MODE);
 	uint32_t def = get32(h + H_DEFAULT);
@@ -807,7 +807,7 @@ static void not_contiguous(const uint64_t *off, const uint64_t *end, size_t len,
 
 /* Where the tables are, from the header alone: inside the file, apart;
  * the start-up verdict table a power of two of slots, or none. */
-static int table_bounds(const unsigned char *h, size_t len, uint64_t *off, uint64_t *end,
+DLG_START_TEXT static int table_bounds(const unsigned char *h, size_t len, uint64_t *off, uint64_t *end,
 			uint64_t *count, char *err, size_t errlen)
 {
 	for (int i = 0; i < T_N; i++) {
@@ -836,7 +836,7 @@ static int table_bounds(const unsigned char *h, size_t len, uint64_t *off, uint6
 
 /* The writer lays the tables end to end; anything else means a count or an
  * offset changed, e.g. one bit silently dropping the last rules. */
-static int tables_contiguous(const uint64_t *off, const uint64_t *end, size_t len, char *err,
+DLG_START_TEXT static int tables_contiguous(const uint64_t *off, const uint64_t *end, size_t len, char *err,
 			     size_t errlen)
 {
 	uint64_t at = DB_HEADER_SIZE;
@@ -1597,7 +1597,7 @@ static bool subject_stat(struct dlg_subject *s)
 }
 
 /* Whether fstat shows exactly what fingerprint record f recorded. */
-static bool fprint_same(const unsigned char *f, const struct stat *st)
+DLG_START_TEXT static bool fprint_same(const unsigned char *f, const struct stat *st)
 {
 	return get64(f + F_DEV) == (uint64_t)st->st_dev &&
 	       get64(f + F_INO) == (uint64_t)st->st_ino &&
@@ -1619,7 +1619,7 @@ _Static_assert((int)B_DEV == (int)F_DEV && (int)B_INO == (int)F_INO &&
 	       "start-up verdict layout");
 
 /* 64-bit FNV-1a of the name: its home slot is the hash modulo the slots. */
-static uint64_t boot_hash(const char *name, size_t len)
+DLG_START_TEXT static uint64_t boot_hash(const char *name, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 
@@ -1632,7 +1632,7 @@ static uint64_t boot_hash(const char *name, size_t len)
 
 /* strlen and memcmp without libc: in the preload these run at every
  * process start, where a libc page not otherwise touched is a page fault. */
-static size_t boot_name_len(const char *name)
+DLG_START_TEXT static size_t boot_name_len(const char *name)
 {
 	size_t n = 0;
 
@@ -1641,7 +1641,7 @@ static size_t boot_name_len(const char *name)
 	return n;
 }
 
-static bool boot_slot_names(const unsigned char *slot, const char *name, size_t len)
+DLG_START_TEXT static bool boot_slot_names(const unsigned char *slot, const char *name, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
 		if (slot[B_NAME + i] != (unsigned char)name[i])
@@ -1651,7 +1651,7 @@ static bool boot_slot_names(const unsigned char *slot, const char *name, size_t 
 
 typedef int (*boot_reader)(const void *src, uint64_t off, unsigned char *buf, size_t len);
 
-static int boot_read_fd(const void *src, uint64_t off, unsigned char *buf, size_t len)
+DLG_START_TEXT static int boot_read_fd(const void *src, uint64_t off, unsigned char *buf, size_t len)
 {
 	ssize_t n;
 
@@ -1671,7 +1671,7 @@ static int boot_read_mem(const void *src, uint64_t off, unsigned char *buf, size
  * until the name or an empty slot: copies the name's fingerprint into fp
  * and returns its slot number + 1, or 0 when absent, -1 on a read error.
  * Never more than n_slots slots, so a table without an empty slot ends. */
-static int64_t boot_probe(boot_reader rd, const void *src, uint64_t table, uint32_t n_slots,
+DLG_START_TEXT static int64_t boot_probe(boot_reader rd, const void *src, uint64_t table, uint32_t n_slots,
 			  const char *name, unsigned char *fp)
 {
 	unsigned char buf[4 * DB_BOOT_SIZE];
@@ -1704,7 +1704,7 @@ static int64_t boot_probe(boot_reader rd, const void *src, uint64_t table, uint3
 	return 0;
 }
 
-int dlg_db_boot_find_fd(int fd, const struct dlg_db_head *head, const char *name,
+DLG_START_TEXT int dlg_db_boot_find_fd(int fd, const struct dlg_db_head *head, const char *name,
 			unsigned char fp[DLG_DB_BOOT_FP])
 {
 	int64_t r = boot_probe(boot_read_fd, &fd, head->boot_off, head->n_boot, name, fp);
@@ -1712,7 +1712,7 @@ int dlg_db_boot_find_fd(int fd, const struct dlg_db_head *head, const char *name
 	return r < 0 ? -1 : r > 0;
 }
 
-bool dlg_db_boot_same(const unsigned char fp[DLG_DB_BOOT_FP], const struct stat *st)
+DLG_START_TEXT bool dlg_db_boot_same(const unsigned char fp[DLG_DB_BOOT_FP], const struct stat *st)
 {
 	return S_ISREG(st->st_mode) && fprint_same(fp, st);
 }
@@ -1726,7 +1726,7 @@ bool dlg_db_boot_allows(const struct dlg_db *db, const char *name, const struct 
 	       dlg_db_boot_same(fp, st);
 }
 
-int dlg_db_peek(int fd, const struct stat *st, struct dlg_db_head *head, char *err,
+DLG_START_TEXT int dlg_db_peek(int fd, const struct stat *st, struct dlg_db_head *head, char *err,
 		size_t errlen)
 {
 	unsigned char h[DB_HEADER_SIZE];

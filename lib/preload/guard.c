@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/single_threaded.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "resolve.h"
 #include "vcache.h"
 #include "verdict.h"
+#include "rawsys.h"
 
 #define TLS_IE __attribute__((tls_model("initial-exec")))
 
@@ -31,6 +33,7 @@ PRELOAD_HOT static struct {
 } g;
 
 PRELOAD_HOT static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+PRELOAD_HOT static int inited;  /* guard_init has run (release/acquire) */
 /* Set while this thread is inside the guard: a dlopen made meanwhile (by
  * libcrypto, by our own lazy loads) goes straight to the real loader. */
 static __thread int in_guard TLS_IE;
@@ -59,11 +62,26 @@ static void *crypto_loader(const char *file, int mode)
 	return call_real(GUARD_DLOPEN, LM_ID_BASE, file, mode);
 }
 
-static void guard_init(void)
+DLG_START_TEXT static void guard_init(void)
 {
 	dlg_crypto_set_loader(crypto_loader);
 	verdict_init();
 	g.env = verdict_env();
+	__atomic_store_n(&inited, 1, __ATOMIC_RELEASE);
+}
+
+/* guard_init once. A process start (the constructors; single-threaded but
+ * for a program whose earlier constructors start threads) runs it directly:
+ * pthread_once would cost a page of libc's text and a FUTEX_WAKE in every
+ * process. With other threads about, pthread_once (also fork-safe). */
+DLG_START_TEXT static void init(void)
+{
+	if (__atomic_load_n(&inited, __ATOMIC_ACQUIRE))
+		return;
+	if (__libc_single_threaded)
+		guard_init();
+	else
+		pthread_once(&init_once, guard_init);
 }
 
 /* dlerror() state is the loader's; the only way to set it without exporting
@@ -331,16 +349,16 @@ static void *open_slow(const struct request *r)
 	return h;
 }
 
-bool guard_enter(void)
+DLG_START_TEXT bool guard_enter(void)
 {
 	if (in_guard)
 		return false;
 	in_guard = 1;
-	pthread_once(&init_once, guard_init);
+	init();
 	return true;
 }
 
-void guard_leave(void)
+DLG_START_TEXT void guard_leave(void)
 {
 	in_guard = 0;
 }
@@ -353,11 +371,11 @@ void *guard_open(enum guard_kind kind, Lmid_t lmid, const char *name, int flags,
 	void *h;
 
 	if (in_guard) {
-		pthread_once(&init_once, guard_init);
+		init();
 		return call_real(kind, lmid, name, flags);
 	}
 	in_guard = 1;
-	pthread_once(&init_once, guard_init);
+	init();
 	pthread_once(&real_once, real_init);
 	if (!name || (flags & RTLD_NOLOAD) || !g.real_dlopen || !g.real_dlmopen) {
 		h = call_real(kind, lmid, name, flags);

@@ -22,6 +22,7 @@
 #include "fdpath.h"
 #include "guard.h"
 #include "verdict.h"
+#include "rawsys.h"
 
 /* Exit status of a process stopped at start-up: the shell's "found but
  * could not be executed". */
@@ -122,7 +123,7 @@ static const char *canonical_name(int fd, const char *name, char *buf, size_t le
 	return long_name;
 }
 
-static void check_object(struct startup *st, const char *name)
+DLG_START_TEXT static void check_object(struct startup *st, const char *name)
 {
 	/* allowed objects are not reported: their reasons go unformatted */
 	struct dlg_subject subj = { .fd = -1, .exe_lookup = verdict_subject_exe,
@@ -150,7 +151,7 @@ end:
 	close(fd);
 }
 
-static int visit(struct dl_phdr_info *info, size_t size, void *data)
+DLG_START_TEXT static int visit(struct dl_phdr_info *info, size_t size, void *data)
 {
 	struct startup *st = data;
 
@@ -180,7 +181,7 @@ __attribute__((noreturn, cold)) static void stop(void)
 /* The options of the usable policies: an unusable one (corrupt, wrong
  * owner) refuses every dlopen but never stops or changes a process. Audit
  * mode changes nothing in the process: only enforcing ones strip. */
-static uint32_t read_options(struct startup *st)
+DLG_START_TEXT static uint32_t read_options(struct startup *st)
 {
 	struct verdict_options o;
 
@@ -189,7 +190,7 @@ static uint32_t read_options(struct startup *st)
 	return o.usable ? o.env_strip : 0;
 }
 
-static int first_object(struct dl_phdr_info *info, size_t size, void *data)
+DLG_START_TEXT static int first_object(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size;
 	*(const ElfW(Phdr) **)data = info->dlpi_phdr;
@@ -201,7 +202,7 @@ static int first_object(struct dl_phdr_info *info, size_t size, void *data)
  * usual answer without dladdr1 and dlinfo (two more pages of libc to fault
  * in at every start): the first object of the base namespace is the main
  * program, whose program headers the kernel named in AT_PHDR. */
-static bool in_base_namespace(void)
+DLG_START_TEXT static bool in_base_namespace(void)
 {
 	const ElfW(Phdr) *first = NULL;
 	struct link_map *self = NULL;

@@ -78,7 +78,7 @@ PRELOAD_HOT static struct {
 
 /* getenv, without the libc code it needs (getenv and strlen are pages that
  * a process start would not touch otherwise). */
-static const char *env_get(const char *name)
+DLG_START_TEXT static const char *env_get(const char *name)
 {
 	for (char **e = environ; e && *e; e++) {
 		const char *v = *e, *n = name;
@@ -149,7 +149,7 @@ static void load_slot(struct policy_slot *s)
  * mapping waits for the first decision that needs it; most processes never
  * make one. Anything short of a good header is left to load_slot, which
  * says why. */
-static void peek_slot(struct policy_slot *s)
+DLG_START_TEXT static void peek_slot(struct policy_slot *s)
 {
 	struct stat st;
 	int fd = raw_open(s->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -214,7 +214,7 @@ static bool installed_on_error_allows(void)
 /* A copy of a DLGUARD_* variable (the program may rewrite its environment
  * strings later): into small when it fits, else into big (PATH_MAX bytes).
  * NULL when unset, empty, PATH_MAX or longer, or in an AT_SECURE process. */
-static const char *copy_env(const char *var, char *small, size_t small_len, char *big)
+DLG_START_TEXT static const char *copy_env(const char *var, char *small, size_t small_len, char *big)
 {
 	const char *v = hot.env.secure ? NULL : env_get(var);
 	size_t n = 0;
@@ -230,7 +230,7 @@ static const char *copy_env(const char *var, char *small, size_t small_len, char
 	return NULL;
 }
 
-void verdict_init(void)
+DLG_START_TEXT void verdict_init(void)
 {
 	hot.env.secure = getauxval(AT_SECURE) != 0;
 	hot.env.platform = (const char *)getauxval(AT_PLATFORM);
@@ -258,7 +258,7 @@ static void map_envp(void)
 	map_slot(&hot.envp);
 }
 
-bool verdict_startup_known(const char *name)
+DLG_START_TEXT bool verdict_startup_known(const char *name)
 {
 	struct policy_slot *slots[2] = { &hot.sys, &hot.envp };
 	unsigned char fp[DLG_DB_BOOT_FP];
@@ -282,7 +282,7 @@ bool verdict_startup_known(const char *name)
 	return have_st;
 }
 
-void verdict_startup_done(void)
+DLG_START_TEXT void verdict_startup_done(void)
 {
 	struct policy_slot *slots[2] = { &hot.sys, &hot.envp };
 
@@ -294,7 +294,7 @@ void verdict_startup_done(void)
 	}
 }
 
-void verdict_options(struct verdict_options *o)
+DLG_START_TEXT void verdict_options(struct verdict_options *o)
 {
 	const struct policy_slot *slots[2] = { &hot.sys, &hot.envp };
 
@@ -322,7 +322,7 @@ void verdict_options(struct verdict_options *o)
 	}
 }
 
-const struct verdict_env *verdict_env(void)
+DLG_START_TEXT const struct verdict_env *verdict_env(void)
 {
 	return &hot.env;
 }
@@ -414,7 +414,7 @@ void verdict_decide(struct dlg_subject *subj, struct decision *d)
 	}
 }
 
-bool verdict_active(void)
+DLG_START_TEXT bool verdict_active(void)
 {
 	return hot.sys.state != SLOT_ABSENT || hot.envp.state != SLOT_ABSENT;
 }
