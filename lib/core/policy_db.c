@@ -1726,6 +1726,18 @@ bool dlg_db_boot_allows(const struct dlg_db *db, const char *name, const struct 
 	       dlg_db_boot_same(fp, st);
 }
 
+bool dlg_db_boot_slot(const struct dlg_db *db, uint32_t i, const char **name,
+		      unsigned char fp[DLG_DB_BOOT_FP])
+{
+	const unsigned char *slot = db->boot + (size_t)i * DB_BOOT_SIZE;
+
+	if (i >= db->n_boot || slot[B_NAME] == '\0' || slot[DB_BOOT_SIZE - 1] != '\0')
+		return false;
+	*name = (const char *)slot + B_NAME;
+	memcpy(fp, slot, DLG_DB_BOOT_FP);
+	return true;
+}
+
 DLG_START_TEXT int dlg_db_peek(int fd, const struct stat *st, struct dlg_db_head *head, char *err,
 		size_t errlen)
 {

@@ -130,6 +130,11 @@ bool dlg_db_boot_same(const unsigned char fp[DLG_DB_BOOT_FP], const struct stat 
  * object ld.so named name whose stat is st. */
 bool dlg_db_boot_allows(const struct dlg_db *db, const char *name, const struct stat *st);
 
+/* Slot i of a mapped policy's start-up verdicts (i below db->n_boot): false
+ * when empty, else its name (inside the mapping) and fingerprint. */
+bool dlg_db_boot_slot(const struct dlg_db *db, uint32_t i, const char **name,
+		      unsigned char fp[DLG_DB_BOOT_FP]);
+
 /* Facts the risk conditions need, gathered by dlg_decide at most once per
  * subject (so a second policy deciding on the same subject reuses them).
  * Callers leave this zeroed. */

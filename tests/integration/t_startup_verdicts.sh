@@ -32,6 +32,13 @@ policy nofp --no-fingerprints
 check "compile records start-up verdicts" grep -Eq "recorded [1-9][0-9]* start-up verdicts" "$T/p.out"
 check "--no-fingerprints: none" not grep -q "start-up verdicts" "$T/nofp.out"
 
+# dlguard status: the verdicts, all current
+mkdir -p "$T/root/etc/dlguard"
+cp "$T/p.db" "$T/root/etc/dlguard/policy.db"
+n=$(grep -Eo "recorded [0-9]+ start-up verdicts" "$T/p.out" | grep -Eo "[0-9]+")
+check "status: the verdicts, all current" \
+	grep -q "^start-up: $n verdicts, $n current; 1 fingerprints$" <("$DLG_CLI" status --root "$T/root")
+
 # run NAME DB PRELOADED_NAME : /bin/true with the guard and one more
 # preloaded object, traced into $T/NAME.trace; the policy's log (emptied
 # first) is kept as $T/NAME.log
@@ -82,6 +89,9 @@ python3 -I -c '
 import sys
 with open(sys.argv[1], "rb") as s, open(sys.argv[2], "r+b") as d:
     d.write(s.read())' "$DLG_FIXTURES/libevil.so" "$D/libgood.so"
+check "status: one verdict stale after the rewrite" \
+	grep -q "^start-up: $n verdicts, $((n - 1)) current (1 changed since compile: recompile to refresh)" \
+	<("$DLG_CLI" status --root "$T/root")
 check "rewritten: same size" [ "$(stat -c %s "$D/libgood.so")" = "$(stat -c %s "$DLG_FIXTURES/libgood.so")" ]
 clear_markers
 run changed "$T/p.db" "$D/libgood.so"

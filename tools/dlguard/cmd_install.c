@@ -419,6 +419,30 @@ int cmd_uninstall(int argc, char **argv)
 	return 0;
 }
 
+/* How many start-up verdicts the policy holds and how many still match the
+ * files of this machine (install records none with --root): a stale one
+ * costs every process a full decision of that object until the policy is
+ * recompiled. */
+static void print_boot(const struct dlg_db *db)
+{
+	unsigned char fp[DLG_DB_BOOT_FP];
+	size_t n = 0, current = 0;
+	const char *name;
+	struct stat st;
+
+	for (uint32_t i = 0; i < db->n_boot; i++) {
+		if (!dlg_db_boot_slot(db, i, &name, fp))
+			continue;
+		n++;
+		if (stat(name, &st) == 0 && dlg_db_boot_same(fp, &st))
+			current++;
+	}
+	printf("start-up: %zu verdicts, %zu current", n, current);
+	if (current < n)
+		printf(" (%zu changed since compile: recompile to refresh)", n - current);
+	printf("; %u fingerprints\n", db->n_fprints);
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static char buf[PRELOAD_MAX];
@@ -450,6 +474,7 @@ int cmd_status(int argc, char **argv)
 	       db.source && *db.source ? db.source : "?", db.n_rules,
 	       db.default_action == DLG_ACTION_ALLOW ? "allow" : "deny");
 	printf("mode:     %s\n", db.mode == DLG_MODE_AUDIT ? "audit" : "enforce");
+	print_boot(&db);
 	if (read_preload(p.on_error, buf, 64, &len) == 0 && len)
 		printf("on_error: %s", buf);
 	else
