@@ -93,6 +93,14 @@ int dlg_db_open_file(struct dlg_db *db, const char *path, struct stat *st_out,
 
 void dlg_db_close(struct dlg_db *db);
 
+/* Owned by root and writable by no one else: what a file or directory that
+ * every process (setuid ones included) trusts must be, the system policy
+ * first among them. */
+static inline bool dlg_root_only(const struct stat *st)
+{
+	return st->st_uid == 0 && (st->st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
 /* What the guard reads of a compiled policy when a process starts, before
  * (and usually instead of) mapping it: the header's options and where the
  * start-up verdicts are (docs/compiled-format.md, "Start-up verdicts"). */

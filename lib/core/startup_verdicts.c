@@ -192,16 +192,11 @@ static bool name_clean(const char *name)
 	return true;
 }
 
-static bool owned_by_root(const struct stat *st)
-{
-	return st->st_uid == 0 && (st->st_mode & (S_IWGRP | S_IWOTH)) == 0;
-}
-
 static bool dir_safe(const char *dir)
 {
 	struct stat st;
 
-	return stat(dir[0] ? dir : "/", &st) == 0 && S_ISDIR(st.st_mode) && owned_by_root(&st);
+	return stat(dir[0] ? dir : "/", &st) == 0 && S_ISDIR(st.st_mode) && dlg_root_only(&st);
 }
 
 /* Replaces rest (len bytes) by the target of the symlink at path followed
@@ -340,7 +335,7 @@ static enum outcome probe(const struct dlg_db *db, const char *name,
 	fd = open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return SKIP;
-	if (fstat(fd, &a) != 0 || !S_ISREG(a.st_mode) || !owned_by_root(&a) ||
+	if (fstat(fd, &a) != 0 || !S_ISREG(a.st_mode) || !dlg_root_only(&a) ||
 	    !dlg_fp_attrs_local(fd))
 		goto end;
 	if (dlg_fd_canonical(fd, name, canon, sizeof canon) != 0 ||

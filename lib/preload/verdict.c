@@ -134,7 +134,7 @@ static void load_slot(struct policy_slot *s)
 			return;
 		}
 	}
-	if (must_be_root_owned && (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))) {
+	if (must_be_root_owned && !dlg_root_only(&st)) {
 		snprintf(s->error, sizeof cold.errors[0],
 			 "not root-owned or writable by group/others; ignored");
 		dlg_db_close(&s->db);
@@ -160,7 +160,7 @@ DLG_START_TEXT static void peek_slot(struct policy_slot *s)
 	}
 	/* not fstat: see dlg_db_open_file */
 	if (fd >= 0 && raw_fstatat(fd, k_empty, &st, AT_EMPTY_PATH) == 0 &&
-	    (!s->root_owned || (st.st_uid == 0 && !(st.st_mode & (S_IWGRP | S_IWOTH)))) &&
+	    (!s->root_owned || dlg_root_only(&st)) &&
 	    dlg_db_peek(fd, &st, &s->head, NULL, 0) == 0) {
 		s->fd = fd;
 		s->state = SLOT_PEEKED;
@@ -205,8 +205,8 @@ static bool installed_on_error_allows(void)
 
 	if (fd < 0)
 		return false;
-	n = (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == 0 &&
-	     !(st.st_mode & (S_IWGRP | S_IWOTH))) ? read(fd, buf, sizeof buf - 1) : -1;
+	n = (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && dlg_root_only(&st)) ?
+	    read(fd, buf, sizeof buf - 1) : -1;
 	close(fd);
 	return n > 0 && strncmp(buf, "allow\n", 6) == 0;
 }

@@ -262,8 +262,7 @@ static int check_dir(const char *dir)
 		fprintf(stderr, "dlguard: %s: %s\n", dir, strerror(errno));
 		return -1;
 	}
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || !dlg_root_only(&st)) {
 		fprintf(stderr, "dlguard: %s must be a directory owned by root and not writable by "
 				"group or others\n", dir);
 		return -1;
@@ -479,7 +478,7 @@ int cmd_status(int argc, char **argv)
 		printf("on_error: %s", buf);
 	else
 		printf("on_error: deny-dlopen (default; %s missing)\n", p.on_error);
-	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+	if (!dlg_root_only(&st))
 		printf("warning:  %s is not root-owned or is writable by group/others: the guard "
 		       "treats it as unusable\n", p.db);
 	dlg_db_close(&db);
