@@ -300,9 +300,7 @@ int dlg_fingerprint_collect(struct dlg_policy *p, const struct dlg_fp_hooks *hoo
 	int ret = -1;
 
 	memset(stats, 0, sizeof *stats);
-	for (size_t i = 0; i < p->n_fprints; i++)
-		free(p->fprints[i].path);
-	free(p->fprints);
+	dlg_fingerprints_free(p->fprints, p->n_fprints);
 	p->fprints = NULL;
 	p->n_fprints = 0;
 	if (!c || !t)

@@ -98,6 +98,13 @@ static void manifest_free(struct dlg_manifest *m)
 	free(m);
 }
 
+void dlg_fingerprints_free(struct dlg_fingerprint *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+}
+
 void dlg_policy_free(struct dlg_policy *p)
 {
 	size_t i;
@@ -121,12 +128,8 @@ void dlg_policy_free(struct dlg_policy *p)
 		free(p->keys[i].der);
 	}
 	free(p->keys);
-	for (i = 0; i < p->n_fprints; i++)
-		free(p->fprints[i].path);
-	free(p->fprints);
-	for (i = 0; i < p->n_startup; i++)
-		free(p->startup_fps[i].path);
-	free(p->startup_fps);
+	dlg_fingerprints_free(p->fprints, p->n_fprints);
+	dlg_fingerprints_free(p->startup_fps, p->n_startup);
 	free(p->sig_dir);
 	free(p->log_file);
 	free(p->source);

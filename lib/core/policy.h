@@ -170,6 +170,9 @@ struct dlg_policy {
 /* Longest name a start-up verdict can hold (its record keeps it inline). */
 #define DLG_STARTUP_NAME_MAX 79
 
+/* Frees a list of fingerprints (p->fprints, p->startup_fps) and their paths. */
+void dlg_fingerprints_free(struct dlg_fingerprint *v, size_t n);
+
 /* Releases everything a policy owns; accepts NULL. */
 void dlg_policy_free(struct dlg_policy *p);
 

@@ -359,9 +359,7 @@ end:
 
 static void startup_clear(struct dlg_policy *p)
 {
-	for (size_t i = 0; i < p->n_startup; i++)
-		free(p->startup_fps[i].path);
-	free(p->startup_fps);
+	dlg_fingerprints_free(p->startup_fps, p->n_startup);
 	p->startup_fps = NULL;
 	p->n_startup = 0;
 }

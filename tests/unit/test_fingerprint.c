@@ -92,9 +92,7 @@ static void expect_current(const struct dlg_fingerprint *f, const char *path)
 
 static void fprints_free(struct dlg_policy *p)
 {
-	for (size_t i = 0; i < p->n_fprints; i++)
-		free(p->fprints[i].path);
-	free(p->fprints);
+	dlg_fingerprints_free(p->fprints, p->n_fprints);
 	p->fprints = NULL;
 	p->n_fprints = 0;
 }
