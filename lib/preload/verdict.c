@@ -36,7 +36,7 @@ struct policy_slot {
 	bool on_error_allow;            /* unusable, and on_error = "allow" was installed */
 	int fd;                         /* open while the start-up check runs, else -1 */
 	pthread_once_t map_once;
-	struct dlg_db_head head;        /* when peeked */
+	struct dlg_db_head head;        /* when peeked; the options also when SLOT_OK */
 	struct dlg_db db;               /* when SLOT_OK */
 	char *error;                    /* why it is unusable: cold storage */
 };
@@ -141,6 +141,13 @@ static void load_slot(struct policy_slot *s)
 		s->state = SLOT_ERROR;
 		return;
 	}
+	/* the options of what is mapped (a policy replaced since the peek is
+	 * the new one); the start-up table's place stays that of the file the
+	 * start-up check reads through s->fd */
+	s->head.mode = s->db.mode;
+	s->head.startup = s->db.startup;
+	s->head.deny_untrusted_preload = s->db.deny_untrusted_preload;
+	s->head.env_strip = s->db.env_strip;
 	s->state = SLOT_OK;
 }
 
@@ -302,22 +309,13 @@ DLG_START_TEXT void verdict_options(struct verdict_options *o)
 	o->deny_untrusted_preload = false;
 	o->env_strip = 0;
 	for (int i = 0; i < 2; i++) {
-		const struct policy_slot *s = slots[i];
-		enum dlg_mode mode;
+		const struct dlg_db_head *h = &slots[i]->head;
 
-		if (s->state == SLOT_PEEKED) {
-			mode = s->head.mode;
-			o->deny_untrusted_preload |= s->head.deny_untrusted_preload;
-			if (mode == DLG_MODE_ENFORCE)
-				o->env_strip |= s->head.env_strip;
-		} else if (s->state == SLOT_OK) {
-			mode = s->db.mode;
-			o->deny_untrusted_preload |= s->db.deny_untrusted_preload;
-			if (mode == DLG_MODE_ENFORCE)
-				o->env_strip |= s->db.env_strip;
-		} else {
+		if (slots[i]->state != SLOT_PEEKED && slots[i]->state != SLOT_OK)
 			continue;
-		}
+		o->deny_untrusted_preload |= h->deny_untrusted_preload;
+		if (h->mode == DLG_MODE_ENFORCE)
+			o->env_strip |= h->env_strip;
 		o->usable++;
 	}
 }
