@@ -1651,7 +1651,8 @@ DLG_START_TEXT static bool boot_slot_names(const unsigned char *slot, const char
 
 typedef int (*boot_reader)(const void *src, uint64_t off, unsigned char *buf, size_t len);
 
-DLG_START_TEXT static int boot_read_fd(const void *src, uint64_t off, unsigned char *buf, size_t len)
+DLG_START_TEXT static int read_fd_at(const void *src, uint64_t off, unsigned char *buf,
+				     size_t len)
 {
 	ssize_t n;
 
@@ -1707,7 +1708,7 @@ DLG_START_TEXT static int64_t boot_probe(boot_reader rd, const void *src, uint64
 DLG_START_TEXT int dlg_db_boot_find_fd(int fd, const struct dlg_db_head *head, const char *name,
 			unsigned char fp[DLG_DB_BOOT_FP])
 {
-	int64_t r = boot_probe(boot_read_fd, &fd, head->boot_off, head->n_boot, name, fp);
+	int64_t r = boot_probe(read_fd_at, &fd, head->boot_off, head->n_boot, name, fp);
 
 	return r < 0 ? -1 : r > 0;
 }
@@ -1724,6 +1725,14 @@ bool dlg_db_boot_allows(const struct dlg_db *db, const char *name, const struct 
 	return db->n_boot > 0 &&
 	       boot_probe(boot_read_mem, db->boot, 0, db->n_boot, name, fp) > 0 &&
 	       dlg_db_boot_same(fp, st);
+}
+
+DLG_START_TEXT void dlg_db_head_options(struct dlg_db_head *head, const struct dlg_db *db)
+{
+	head->mode = db->mode;
+	head->startup = db->startup;
+	head->deny_untrusted_preload = db->deny_untrusted_preload;
+	head->env_strip = db->env_strip;
 }
 
 bool dlg_db_boot_slot(const struct dlg_db *db, uint32_t i, const char **name,
@@ -1744,30 +1753,25 @@ DLG_START_TEXT int dlg_db_peek(int fd, const struct stat *st, struct dlg_db_head
 	unsigned char h[DB_HEADER_SIZE];
 	uint64_t off[T_N], end[T_N], count[T_N];
 	struct dlg_db tmp;
-	ssize_t n;
+	size_t n;
 
 	memset(head, 0, sizeof *head);
 	if (!S_ISREG(st->st_mode) || st->st_size <= 0 || (uint64_t)st->st_size > DB_MAX_SIZE) {
 		dlg_seterr(err, errlen, "not a regular file of 1 byte to 1 GiB");
 		return -1;
 	}
-	do
-		n = raw_pread(fd, h, sizeof h, 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		dlg_seterr(err, errlen, "read: %s", errstr(errno));
+	/* a file shorter than the header is read whole, for check_header to say so */
+	n = (uint64_t)st->st_size < sizeof h ? (size_t)st->st_size : sizeof h;
+	if (read_fd_at(&fd, 0, h, n) != 0) {
+		dlg_seterr(err, errlen, "read: failed or short (file changed?)");
 		return -1;
 	}
-	if (check_header(h, (size_t)n < sizeof h ? (size_t)n : (size_t)st->st_size, err,
-			 errlen) ||
+	if (check_header(h, n < sizeof h ? n : (size_t)st->st_size, err, errlen) ||
 	    table_bounds(h, (size_t)st->st_size, off, end, count, err, errlen) ||
 	    tables_contiguous(off, end, (size_t)st->st_size, err, errlen) ||
 	    check_options(&tmp, h, err, errlen))
 		return -1;
-	head->mode = tmp.mode;
-	head->startup = tmp.startup;
-	head->deny_untrusted_preload = tmp.deny_untrusted_preload;
-	head->env_strip = tmp.env_strip;
+	dlg_db_head_options(head, &tmp);
 	head->n_boot = (uint32_t)count[T_BOOT];
 	head->boot_off = off[T_BOOT];
 	return 0;

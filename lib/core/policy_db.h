@@ -120,6 +120,9 @@ struct dlg_db_head {
 int dlg_db_peek(int fd, const struct stat *st, struct dlg_db_head *head, char *err,
 		size_t errlen);
 
+/* Sets the options of head (mode, startup, env) to those of a mapped policy. */
+void dlg_db_head_options(struct dlg_db_head *head, const struct dlg_db *db);
+
 /* Bytes of a start-up verdict's fingerprint. */
 #define DLG_DB_BOOT_FP 48
 

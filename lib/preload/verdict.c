@@ -144,10 +144,7 @@ static void load_slot(struct policy_slot *s)
 	/* the options of what is mapped (a policy replaced since the peek is
 	 * the new one); the start-up table's place stays that of the file the
 	 * start-up check reads through s->fd */
-	s->head.mode = s->db.mode;
-	s->head.startup = s->db.startup;
-	s->head.deny_untrusted_preload = s->db.deny_untrusted_preload;
-	s->head.env_strip = s->db.env_strip;
+	dlg_db_head_options(&s->head, &s->db);
 	s->state = SLOT_OK;
 }
 

@@ -3362,6 +3362,16 @@ static void test_startup_verdicts(void **state)
 	assert_non_null(strstr(err, "does not match header"));
 	st.st_mode = S_IFIFO | 0644;
 	assert_int_equal(dlg_db_peek(fd, &st, &head, err, sizeof err), -1);
+	/* a file shorter than the header is read whole and refused as such */
+	assert_int_equal(ftruncate(fd, 100), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(dlg_db_peek(fd, &st, &head, err, sizeof err), -1);
+	assert_non_null(strstr(err, "file size 100 is smaller than the header"));
+	/* stat promising more than the file holds: a short read, refused */
+	st.st_size = (off_t)len;
+	assert_int_equal(dlg_db_peek(fd, &st, &head, err, sizeof err), -1);
+	assert_non_null(strstr(err, "short"));
+	assert_int_equal(pwrite(fd, buf, len, 0), (ssize_t)len);
 
 	/* damage: found elsewhere, name padding, empty slot bytes */
 	{
