@@ -19,9 +19,16 @@ const char *dlg_file_kind(mode_t mode);
  * first, silent try at the system policy) do not evaluate the arguments
  * either: strerrordesc_np alone touches pages of libc no process start
  * needs otherwise. */
+#ifdef DLGUARD_FRONT
+/* The guard's front (lib/front) never asks for a reason: the engine says
+ * why. Without the formatting code its start-up path fits a page of text. */
+#define dlg_seterr(err, errlen, ...) \
+	(0 ? dlg_seterr_fmt((err), (errlen), __VA_ARGS__) : (void)0)
+#else
 #define dlg_seterr(err, errlen, ...)                                                  \
 	(dlg_err_wanted((err), (errlen)) ? dlg_seterr_fmt((err), (errlen), __VA_ARGS__) \
 					 : (void)0)
+#endif
 
 /* A function, not `err && errlen`: an array argument would trip -Waddress. */
 static inline int dlg_err_wanted(const char *err, size_t errlen)

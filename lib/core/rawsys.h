@@ -25,7 +25,7 @@
 
 #if defined(DLGUARD_IN_PRELOAD) && defined(__x86_64__)
 
-static inline long raw_syscall4(long n, long a, long b, long c, long d)
+static inline __attribute__((always_inline)) long raw_syscall4(long n, long a, long b, long c, long d)
 {
 	register long r10 __asm__("r10") = d;
 	long ret;
@@ -37,7 +37,7 @@ static inline long raw_syscall4(long n, long a, long b, long c, long d)
 	return ret;
 }
 
-static inline long raw_result(long ret)
+static inline __attribute__((always_inline)) long raw_result(long ret)
 {
 	if (ret < 0 && ret > -4096) {
 		errno = (int)-ret;
@@ -46,22 +46,22 @@ static inline long raw_result(long ret)
 	return ret;
 }
 
-static inline int raw_open(const char *path, int flags)
+static inline __attribute__((always_inline)) int raw_open(const char *path, int flags)
 {
 	return (int)raw_result(raw_syscall4(SYS_openat, AT_FDCWD, (long)path, flags, 0));
 }
 
-static inline int raw_fstatat(int dirfd, const char *path, struct stat *st, int flags)
+static inline __attribute__((always_inline)) int raw_fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
 	return (int)raw_result(raw_syscall4(SYS_newfstatat, dirfd, (long)path, (long)st, flags));
 }
 
-static inline ssize_t raw_pread(int fd, void *buf, size_t len, off_t off)
+static inline __attribute__((always_inline)) ssize_t raw_pread(int fd, void *buf, size_t len, off_t off)
 {
 	return raw_result(raw_syscall4(SYS_pread64, fd, (long)buf, (long)len, (long)off));
 }
 
-static inline int raw_close(int fd)
+static inline __attribute__((always_inline)) int raw_close(int fd)
 {
 	return (int)raw_result(raw_syscall4(SYS_close, fd, 0, 0, 0));
 }

@@ -1,4 +1,4 @@
-/* The rtld-audit interface (LD_AUDIT=libdlguard.so, `dlguard run
+/* The rtld-audit interface (LD_AUDIT=libdlguard-engine.so, `dlguard run
  * --audit-mode`): ld.so reports every object it is about to open -- the
  * program's DT_NEEDED closure and LD_PRELOAD entries before their
  * constructors, dlopen'ed objects, and glibc-internal loads (NSS, gconv,
@@ -15,8 +15,10 @@
  *   cannot veto: all refusals happen in la_objsearch.
  * This copy of the library lives in the auditor's own namespace, with its own
  * globals; its own loads are not audited. */
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <link.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,6 +31,34 @@
 #include "verdict.h"
 
 #define EXPORT __attribute__((visibility("default")))
+
+/* This library's own file, as loaded here: the front in the program's
+ * namespace loads the same file as its engine (engine.h), which the policy
+ * need not name: its code is already running, as this auditor. */
+static struct {
+	pthread_once_t once;
+	bool known;
+	dev_t dev;
+	ino_t ino;
+} self = { .once = PTHREAD_ONCE_INIT };
+
+static void self_init(void)
+{
+	struct stat st;
+	Dl_info info;
+
+	if (dladdr((void *)self_init, &info) && info.dli_fname && stat(info.dli_fname, &st) == 0) {
+		self.dev = st.st_dev;
+		self.ino = st.st_ino;
+		self.known = true;
+	}
+}
+
+static bool is_self(const struct stat *st)
+{
+	pthread_once(&self.once, self_init);
+	return self.known && st->st_dev == self.dev && st->st_ino == self.ino;
+}
 
 /* Returns name to let ld.so go on with it, NULL to refuse it. */
 static char *check_candidate(const char *name)
@@ -56,6 +86,8 @@ static char *check_candidate(const char *name)
 		verdict = NULL;
 		goto end;
 	}
+	if (is_self(&st))
+		goto end;
 	/* ld.so skips a candidate of another class or machine: no decision */
 	if (dlg_elf_check_header(fd, &st, err, sizeof err) == DLG_ELF_OTHER_ARCH)
 		goto end;

@@ -149,7 +149,7 @@ static void keep_self(const char *var, const char *seps, const char *self)
 	unsetenv(var);
 }
 
-void envguard_strip(uint32_t mask, const char *self)
+void envguard_strip(uint32_t mask, const char *preload_self, const char *audit_self)
 {
 	for (uint32_t bit = 1; bit & DLG_ENV_KNOWN; bit <<= 1) {
 		const char *var = dlg_env_var_name(bit);
@@ -157,9 +157,9 @@ void envguard_strip(uint32_t mask, const char *self)
 		if (!(mask & bit) || !var)
 			continue;
 		if (bit == DLG_ENV_LD_PRELOAD)
-			keep_self(var, " :", self);     /* ld.so splits LD_PRELOAD at both */
+			keep_self(var, " :", preload_self);     /* ld.so splits LD_PRELOAD at both */
 		else if (bit == DLG_ENV_LD_AUDIT)
-			keep_self(var, ":", self);
+			keep_self(var, ":", audit_self);
 		else
 			unsetenv(var);
 	}

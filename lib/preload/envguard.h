@@ -32,11 +32,11 @@ const char *envguard_preload_entry(const struct envguard_preload *pl, const char
 				   const struct stat *st, const char **entry);
 
 /* Removes the DLG_ENV_* variables of mask from this process's environment,
- * so its children do not inherit them. In LD_PRELOAD and LD_AUDIT the entry
- * naming this library (self, as dladdr names it) is kept, alone, so the
- * children stay guarded; if that cannot be written the variable is left as
- * it was. ld.so has read these variables already: this process is not
- * affected, except that getenv() no longer sees them. */
-void envguard_strip(uint32_t mask, const char *self);
+ * so its children do not inherit them. The entry naming the guard (as
+ * dladdr names it: the front in LD_PRELOAD, the engine in LD_AUDIT) is
+ * kept, alone, so the children stay guarded; if that cannot be written the
+ * variable is left as it was. ld.so has read these variables already: this
+ * process is not affected, except that getenv() no longer sees them. */
+void envguard_strip(uint32_t mask, const char *preload_self, const char *audit_self);
 
 #endif

@@ -16,6 +16,7 @@
 #include "closure.h"
 #include "crypto.h"
 #include "elf.h"
+#include "engine.h"
 #include "fdpath.h"
 #include "hot.h"
 #include "policy_db.h"
@@ -23,8 +24,6 @@
 #include "vcache.h"
 #include "verdict.h"
 #include "rawsys.h"
-
-#define TLS_IE __attribute__((tls_model("initial-exec")))
 
 PRELOAD_HOT static struct {
 	void *(*real_dlopen)(const char *, int);
@@ -35,17 +34,27 @@ PRELOAD_HOT static struct {
 PRELOAD_HOT static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 PRELOAD_HOT static int inited;  /* guard_init has run (release/acquire) */
 /* Set while this thread is inside the guard: a dlopen made meanwhile (by
- * libcrypto, by our own lazy loads) goes straight to the real loader. */
-static __thread int in_guard TLS_IE;
+ * libcrypto, by our own lazy loads) goes straight to the real loader.
+ * Global-dynamic: the front loads this library with dlopen, where
+ * initial-exec TLS would depend on the static TLS block's spare room. */
+static __thread int in_guard;
 
 static pthread_once_t real_once = PTHREAD_ONCE_INIT;
 
-/* Resolved on the first real call, not at process start: a process that
- * never calls dlopen never pays for the lookups. */
+/* The front's (libc's, found from the front); in the rtld-audit copy,
+ * which has no front, resolved on the first real call. */
 static void real_init(void)
 {
-	*(void **)&g.real_dlopen = dlsym(RTLD_NEXT, "dlopen");
-	*(void **)&g.real_dlmopen = dlsym(RTLD_NEXT, "dlmopen");
+	if (!g.real_dlopen)
+		*(void **)&g.real_dlopen = dlsym(RTLD_NEXT, "dlopen");
+	if (!g.real_dlmopen)
+		*(void **)&g.real_dlmopen = dlsym(RTLD_NEXT, "dlmopen");
+}
+
+void guard_set_front(const struct dlg_front *front)
+{
+	g.real_dlopen = front->real_dlopen;
+	g.real_dlmopen = front->real_dlmopen;
 }
 
 static void *call_real(enum guard_kind kind, Lmid_t lmid, const char *name, int flags)

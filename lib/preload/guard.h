@@ -19,4 +19,12 @@ void *guard_open(enum guard_kind kind, Lmid_t lmid, const char *name, int flags,
 bool guard_enter(void);
 void guard_leave(void);
 
+struct dlg_front;
+
+/* The real loader as the front found it (engine.h): before any other call. */
+void guard_set_front(const struct dlg_front *front);
+
+/* The whole start-up check (startup.c), for the front's constructor. */
+void startup_check(void);
+
 #endif

@@ -8,7 +8,9 @@
  * - env.deny_untrusted_preload: an untrusted object that an LD_PRELOAD or
  *   /etc/ld.so.preload entry named is reported as that entry;
  * - env.strip: variables removed for the children (envguard.c), last.
- * Runs from this library's constructor only: single-threaded, before main. */
+ * Run by the front's constructor (engine.h) when its common case does not
+ * settle every object: single-threaded but for a program whose earlier
+ * constructors start threads, before main. */
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/stat.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "envguard.h"
@@ -36,6 +39,8 @@ extern const ElfW(Ehdr) __ehdr_start __attribute__((visibility("hidden")));
 struct startup {
 	int index;
 	const void *self;               /* our own load address */
+	const void *front;              /* the front's */
+	ElfW(Addr) interp;              /* the program interpreter's */
 	bool name_preloads;             /* some policy sets env.deny_untrusted_preload */
 	bool kill;                      /* an object made a kill policy stop the process */
 };
@@ -157,10 +162,15 @@ DLG_START_TEXT static int visit(struct dl_phdr_info *info, size_t size, void *da
 
 	(void)size;
 	/* The first entry is the program itself; names without a slash are
-	 * the vDSO. This library is not judged by itself: a tampered copy
-	 * would not report itself anyway. */
+	 * the vDSO. The guard's two objects are not judged by themselves: a
+	 * tampered copy would not report itself anyway. Nor is the program
+	 * interpreter, which the kernel mapped with the program: like the
+	 * program, no loader chose it, and an untrusted one has run before
+	 * the guard and decides whether the guard is loaded at all. */
 	if (st->index++ > 0 && info->dlpi_name && strchr(info->dlpi_name, '/') &&
-	    (const void *)info->dlpi_addr != st->self)
+	    (const void *)info->dlpi_addr != st->self &&
+	    (const void *)info->dlpi_addr != st->front &&
+	    !(st->interp && info->dlpi_addr == st->interp))
 		check_object(st, info->dlpi_name);
 	return 0;
 }
@@ -190,55 +200,29 @@ DLG_START_TEXT static uint32_t read_options(struct startup *st)
 	return o.usable ? o.env_strip : 0;
 }
 
-DLG_START_TEXT static int first_object(struct dl_phdr_info *info, size_t size, void *data)
+/* Removes the variables env.strip names, keeping the guard: the front in
+ * LD_PRELOAD, this library in LD_AUDIT. */
+__attribute__((cold)) static void strip_env(uint32_t strip, const void *front)
 {
-	(void)size;
-	*(const ElfW(Phdr) **)data = info->dlpi_phdr;
-	return 1;
+	Dl_info self, fr;
+
+	envguard_strip(strip, front && dladdr(front, &fr) ? fr.dli_fname : NULL,
+		       dladdr((void *)strip_env, &self) ? self.dli_fname : NULL);
 }
 
-/* The copy of this library loaded as an rtld-audit module lives in its own
- * namespace: the start-up check belongs to the copy in the program's. The
- * usual answer without dladdr1 and dlinfo (two more pages of libc to fault
- * in at every start): the first object of the base namespace is the main
- * program, whose program headers the kernel named in AT_PHDR. */
-DLG_START_TEXT static bool in_base_namespace(void)
+/* The whole check, for the front's constructor (engine.h). */
+void startup_check(void)
 {
-	const ElfW(Phdr) *first = NULL;
-	struct link_map *self = NULL;
-	Lmid_t lmid = LM_ID_BASE;
-	Dl_info info;
-
-	dl_iterate_phdr(first_object, &first);
-	if (first && first == (const ElfW(Phdr) *)getauxval(AT_PHDR))
-		return true;
-	if (!dladdr1((void *)in_base_namespace, &info, (void **)&self, RTLD_DL_LINKMAP) || !self)
-		return true;
-	return dlinfo(self, RTLD_DI_LMID, &lmid) != 0 || lmid == LM_ID_BASE;
-}
-
-/* Removes the variables env.strip names, keeping this library in LD_PRELOAD. */
-__attribute__((cold)) static void strip_env(uint32_t strip)
-{
-	Dl_info info;
-
-	envguard_strip(strip, dladdr((void *)strip_env, &info) ? info.dli_fname : NULL);
-}
-
-/* Runs after verdict.c's constructor (link order, CMakeLists.txt): that one
- * captures LD_LIBRARY_PATH for the resolver before env.strip removes it.
- * Without a policy, nothing here goes beyond reading the environment and
- * failing to open the system policy. */
-__attribute__((constructor)) static void startup_check(void)
-{
-	struct startup st = { .self = &__ehdr_start };
+	struct startup st = { .self = &__ehdr_start,
+			      .interp = (ElfW(Addr))getauxval(AT_BASE) };
 	uint32_t strip;
 
 	if (!guard_enter()) {
 		verdict_startup_done();
 		return;
 	}
-	if (verdict_active() && in_base_namespace()) {
+	st.front = verdict_env()->front_base;
+	if (verdict_active()) {
 		strip = read_options(&st);
 		if (st.name_preloads)
 			envguard_preload_read(&preload_entries);
@@ -246,7 +230,7 @@ __attribute__((constructor)) static void startup_check(void)
 		if (st.kill)
 			stop();
 		if (strip)
-			strip_env(strip);
+			strip_env(strip, st.front);
 	}
 	verdict_startup_done();
 	guard_leave();

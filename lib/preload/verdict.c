@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "event.h"
 #include "hot.h"
 #include "rawsys.h"
@@ -93,11 +94,20 @@ DLG_START_TEXT static const char *env_get(const char *name)
 	return NULL;
 }
 
+/* What the front read at process start; NULL in the rtld-audit copy. */
+static const struct dlg_front *front;
+
 /* ld.so reads LD_LIBRARY_PATH once, at start-up; so do we, before the
- * program can change its environment. */
+ * program can change its environment. That is when the rtld-audit copy is
+ * loaded; the copy the front loads later takes the front's. */
 __attribute__((constructor)) static void capture_start_env(void)
 {
 	hot.env.ld_library_path = env_get(k_ld_library_path);
+}
+
+void verdict_set_front(const struct dlg_front *f)
+{
+	front = f;
 }
 
 /* Messages may be cut to fit their fixed buffers; that is fine for text
@@ -236,20 +246,33 @@ DLG_START_TEXT static const char *copy_env(const char *var, char *small, size_t 
 
 DLG_START_TEXT void verdict_init(void)
 {
-	hot.env.secure = getauxval(AT_SECURE) != 0;
-	hot.env.platform = (const char *)getauxval(AT_PLATFORM);
-	if (hot.env.secure)
-		hot.env.ld_library_path = NULL;
+	if (front) {
+		/* the environment as the front read it at start-up */
+		hot.env.secure = front->secure;
+		hot.env.platform = front->platform;
+		hot.env.ld_library_path = front->ld_library_path;
+		hot.env.front_base = front->front_base;
+		hot.envp.path = front->policy_path;
+		hot.run_log = front->run_log;
+	} else {
+		hot.env.secure = getauxval(AT_SECURE) != 0;
+		hot.env.platform = (const char *)getauxval(AT_PLATFORM);
+		if (hot.env.secure)
+			hot.env.ld_library_path = NULL;
+		hot.envp.path = copy_env(k_policy, hot.policy_path, sizeof hot.policy_path,
+					 cold.policy_path);
+		hot.run_log = copy_env(k_run_log, NULL, 0, cold.run_log);
+	}
 
-	peek_slot(&hot.sys);
+	/* a system policy absent when the process started stays absent */
+	if (front && front->sys_absent)
+		hot.sys.state = SLOT_ABSENT;
+	else
+		peek_slot(&hot.sys);
 	if (hot.sys.state == SLOT_ERROR)
 		hot.sys.on_error_allow = installed_on_error_allows();
-
-	hot.envp.path = copy_env(k_policy, hot.policy_path, sizeof hot.policy_path,
-				 cold.policy_path);
 	if (hot.envp.path)
 		peek_slot(&hot.envp);
-	hot.run_log = copy_env(k_run_log, NULL, 0, cold.run_log);
 }
 
 static void map_sys(void)

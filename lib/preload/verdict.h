@@ -15,6 +15,7 @@ struct verdict_env {
 	bool secure;                    /* AT_SECURE: every DLGUARD_* variable ignored */
 	const char *platform;           /* AT_PLATFORM */
 	const char *ld_library_path;    /* as at start-up; NULL in AT_SECURE processes */
+	const void *front_base;         /* the front's load address; NULL without one */
 };
 
 struct policy_slot;
@@ -31,6 +32,11 @@ struct decision {
  * which runs under its own pthread_once: a second one here would cost every
  * process start one more FUTEX_WAKE system call. */
 void verdict_init(void);
+
+/* Makes verdict_init take the environment the front read at start-up
+ * (engine.h) instead of reading the current one. Before verdict_init. */
+struct dlg_front;
+void verdict_set_front(const struct dlg_front *front);
 const struct verdict_env *verdict_env(void);
 
 /* The hwcaps subdirectories of this CPU, computed once, on first use. */

@@ -75,7 +75,7 @@ clear_markers
 out=$(guarded "$T/p.db" "$M" ns "$T/trusted/libinner.so" "$T/untrusted/libevil.so" 2>&1)
 check "(documented gap) a dlopen from inside a dlmopen namespace bypasses the wrapper" ran evil
 clear_markers
-out=$(DLGUARD_POLICY=$T/p.db LD_PRELOAD=$DLG_PRELOAD LD_AUDIT=$DLG_PRELOAD "$M" ns "$T/trusted/libinner.so" "$T/untrusted/libevil.so" 2>&1)
+out=$(DLGUARD_POLICY=$T/p.db LD_PRELOAD=$DLG_PRELOAD LD_AUDIT=$DLG_ENGINE "$M" ns "$T/trusted/libinner.so" "$T/untrusted/libevil.so" 2>&1)
 check "... closed in audit mode" not_ran evil
 
 # RTLD_DEEPBIND: a library loaded with it binds its own symbol lookups --
@@ -85,7 +85,7 @@ clear_markers
 out=$(guarded "$T/p.db" "$M" deepbind-ns "$T/trusted/libinner.so" "$T/untrusted/libevil.so" 2>&1)
 check "(documented gap) dlopen from inside an RTLD_DEEPBIND library bypasses the wrapper" ran evil
 clear_markers
-out=$(DLGUARD_POLICY=$T/p.db LD_PRELOAD=$DLG_PRELOAD LD_AUDIT=$DLG_PRELOAD "$M" deepbind-ns "$T/trusted/libinner.so" "$T/untrusted/libevil.so" 2>&1)
+out=$(DLGUARD_POLICY=$T/p.db LD_PRELOAD=$DLG_PRELOAD LD_AUDIT=$DLG_ENGINE "$M" deepbind-ns "$T/trusted/libinner.so" "$T/untrusted/libevil.so" 2>&1)
 check "... closed in audit mode" not_ran evil
 
 # Code that maps memory itself never goes through the loader: the guard

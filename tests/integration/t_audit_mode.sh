@@ -22,7 +22,7 @@ rules = ( { action = "deny"; dir = "$GCONV"; },
           { action = "allow"; path = "$(readlink -f "$DLG_PRELOAD")"; } );
 EOF
 audited() { # audited CMD... : LD_AUDIT only (no preload), under the policy
-	DLGUARD_POLICY=$T/p.db LD_AUDIT=$DLG_PRELOAD timeout 60 "$@"
+	DLGUARD_POLICY=$T/p.db LD_AUDIT=$DLG_ENGINE timeout 60 "$@"
 }
 
 # Control: without the guard the program's DT_NEEDED library runs.

@@ -27,14 +27,14 @@ show='for v in LD_PRELOAD LD_LIBRARY_PATH LD_AUDIT GCONV_PATH LD_BIND_NOW; do
 # itself, and strip (or be stopped) before them.
 env_of() { # env_of POLICY_DB|"" : the variables, as a child of a guarded sh sees them
 	DLGUARD_POLICY=$1 LD_PRELOAD="$DLG_PRELOAD $T/good/libplug.so" LD_LIBRARY_PATH=$T/good \
-		LD_AUDIT="$DLG_PRELOAD:$T/nonexistent-audit.so" GCONV_PATH=$T/gconv LD_BIND_NOW=1 \
+		LD_AUDIT="$DLG_ENGINE:$T/nonexistent-audit.so" GCONV_PATH=$T/gconv LD_BIND_NOW=1 \
 		sh -c "$show" 2>/dev/null
 }
 out=$(env_of "$T/strip.db")
 check "stripped for the children: LD_LIBRARY_PATH" grep -qx "LD_LIBRARY_PATH=\[\]" <<<"$out"
 check "... GCONV_PATH" grep -qx "GCONV_PATH=\[\]" <<<"$out"
 check "... LD_PRELOAD keeps only the guard" grep -qx "LD_PRELOAD=\[$DLG_PRELOAD\]" <<<"$out"
-check "... LD_AUDIT keeps only the guard" grep -qx "LD_AUDIT=\[$DLG_PRELOAD\]" <<<"$out"
+check "... LD_AUDIT keeps only the guard" grep -qx "LD_AUDIT=\[$DLG_ENGINE\]" <<<"$out"
 check "... a variable not listed is kept" grep -qx "LD_BIND_NOW=\[1\]" <<<"$out"
 check "... and the guarded process's own getenv no longer sees them" grep -qx "self=\[\]" <<<"$out"
 out=$(env_of "")

@@ -1,13 +1,54 @@
 #!/bin/bash
-# The preload library links libc only and exports dlopen and dlmopen only.
+# The guard's two objects (lib/preload/engine.h) link glibc only. The front,
+# in every process, exports dlopen and dlmopen only; the engine its entry
+# point and the rtld-audit functions.
 . "$(dirname "$0")/lib.sh"
 
-needed=$(readelf -d "$DLG_PRELOAD" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
-check "only DT_NEEDED is libc ($needed)" [ "$needed" = "libc.so.6 " ]
-exported=$(nm -D --defined-only "$DLG_PRELOAD" | awk '{print $3}' | sort | tr '\n' ' ')
-check "exports exactly the interposed and rtld-audit symbols ($exported)" [ "$exported" = "dlmopen dlopen la_objopen la_objsearch la_version " ]
+needed_of() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' '; }
+exports_of() { nm -D --defined-only "$1" | awk '{print $3}' | sort | tr '\n' ' '; }
+needed=$(needed_of "$DLG_PRELOAD")
+check "front: only DT_NEEDED is libc ($needed)" [ "$needed" = "libc.so.6 " ]
+# (ld.so for __tls_get_addr: the engine's re-entry flag is dynamic TLS)
+needed=$(needed_of "$DLG_ENGINE")
+check "engine: only DT_NEEDED are libc and ld.so ($needed)" [ "$needed" = "libc.so.6 ld-linux-x86-64.so.2 " ]
+exported=$(exports_of "$DLG_PRELOAD")
+check "front exports exactly the interposed symbols ($exported)" [ "$exported" = "dlmopen dlopen " ]
+exported=$(exports_of "$DLG_ENGINE")
+check "engine exports its entry and the rtld-audit symbols ($exported)" \
+	[ "$exported" = "dlguard_engine_v1 la_objopen la_objsearch la_version " ]
 versions=$(readelf -V "$DLG_PRELOAD" | grep -c 'Version definition' || true)
-check "exports are unversioned (interpose both dlopen versions)" [ "$versions" = 0 ]
+check "front exports are unversioned (interpose both dlopen versions)" [ "$versions" = 0 ]
+
+# What ld.so does for the front at every process start is what it does for
+# an empty library: four mappings (no .bss beyond the data page), no TLS,
+# a few dozen relocations.
+loads=$(readelf -lW "$DLG_PRELOAD" | grep -c '^ *LOAD')
+check "front: four PT_LOAD segments ($loads)" [ "$loads" = 4 ]
+check "front: no TLS" bash -c "! readelf -lW '$DLG_PRELOAD' | grep -q '^ *TLS'"
+relocs=$(readelf -rW "$DLG_PRELOAD" | grep -c 'R_X86_64_' || true)
+check "front: under 64 relocations ($relocs)" [ "$relocs" -lt 64 ]
+
+# The front loads the engine from its own directory; without it a guarded
+# dlopen is refused (never let through unchecked) and dlerror() says why.
+mkdir -p "$T/alone"
+cp "$DLG_PRELOAD" "$T/alone/libdlguard.so"
+stage "$T/lib" good
+compile_policy alone <<EOF
+version = 1; default = "deny";
+rules = ( { action = "allow"; dir = "$SYSLIB"; }, { action = "allow"; dir = "$T/lib"; } );
+EOF
+alone() { DLGUARD_POLICY=$T/alone.db LD_PRELOAD=$T/alone/libdlguard.so timeout 60 \
+	"$DLG_FIXTURES/loader" "$T/lib/libgood.so" 2>&1; }
+clear_markers
+out=$(alone)
+check "no engine: the dlopen is refused" grep -q "^ERR $T/lib/libgood.so" <<<"$out"
+check "... and never ran" not_ran good
+check "... dlerror names the missing engine" grep -q "cannot load libdlguard-engine.so" <<<"$out"
+check "... the program itself ran" grep -q "^OK dlopen(NULL)\|^ERR" <<<"$out"
+cp "$DLG_ENGINE" "$T/alone/libdlguard-engine.so"
+out=$(alone)
+check "engine beside it: the dlopen is allowed" grep -q "^OK $T/lib/libgood.so" <<<"$out"
+check "... and ran" ran good
 
 # libcrypto is mapped only when a hash is needed.
 stage "$T/lib" good

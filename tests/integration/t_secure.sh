@@ -16,7 +16,8 @@ cp "$DLG_FIXTURES/loader" "$T/suid-loader"
 chown root:root "$T/suid-loader"
 chmod 4755 "$T/suid-loader"
 cp "$DLG_PRELOAD" "$T/libdlguard.so"
-chmod 755 "$T/libdlguard.so"
+cp "$DLG_ENGINE" "$T/libdlguard-engine.so"
+chmod 755 "$T/libdlguard.so" "$T/libdlguard-engine.so"
 compile_policy system <<EOF
 version = 1; default = "deny";
 rules = ( { action = "allow"; dir = "$SYSLIB"; }, { action = "allow"; dir = "$T/a"; },

@@ -55,6 +55,7 @@ run() {
 guard_opened() { grep -q "openat(AT_FDCWD, \"$2\", O_RDONLY|O_NOCTTY|O_NONBLOCK" "$T/$1.trace"; }
 named() { grep -q 'readlink("/proc/self/fd/' "$T/$1.trace"; }
 policy_mapped() { grep -Eq "mmap\(NULL, $(stat -c %s "$3"), PROT_READ, MAP_PRIVATE, " "$T/$1.trace"; }
+engine_loaded() { grep -q 'openat(AT_FDCWD, "[^"]*/libdlguard-engine.so", O_RDONLY|O_CLOEXEC) = [0-9]' "$T/$1.trace"; }
 startup_event() { [ -f "$T/$1.log" ] && grep -q "\"action\":\"startup\".*$2" "$T/$1.log"; }
 
 clear_markers
@@ -67,6 +68,11 @@ check "recorded: nothing named through /proc" not named fast
 check "recorded: the policy read by pread, never mapped" \
 	bash -c "grep -q pread64 '$T/fast.trace' && ! grep -Eq 'mmap\(NULL, $(stat -c %s "$T/p.db"), PROT_READ, MAP_PRIVATE' '$T/fast.trace'"
 check "recorded: the object's name was stat'ed" grep -q "newfstatat(AT_FDCWD, \"$D/libgood.so\"" "$T/fast.trace"
+check "recorded: the guard's engine was never loaded (the front decided)" \
+	not engine_loaded fast
+interp=$(readelf -lW /bin/true | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
+check "recorded: the program interpreter ($interp) is not judged, not even stat'ed" \
+	bash -c "[ -n '$interp' ] && ! grep -q 'newfstatat(AT_FDCWD, \"$interp\"' '$T/fast.trace'"
 
 # Without the table: the same run opens, names and decides each object, so
 # the checks above can tell the two apart.
@@ -76,6 +82,7 @@ check "no table: not reported either" not startup_event slow libgood
 check "no table: the object opened by the guard" guard_opened slow "$D/libgood.so"
 check "no table: named through /proc" named slow
 check "no table: the policy mapped" policy_mapped slow x "$T/nofp.db"
+check "no table: the front loaded the engine to decide" engine_loaded slow
 
 # Another name for the same file: recorded names are exact, so this one is
 # decided in full (and allowed by its canonical path).

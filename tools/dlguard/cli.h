@@ -20,7 +20,11 @@ int cmd_verify(int argc, char **argv);
 struct dlg_policy;
 struct dlg_policy *cli_load_policy(const char *path, int quiet_warnings);
 
-/* Absolute path of the preload library that belongs to this dlguard binary. */
+/* Absolute path of the preload library (the guard's front) that belongs to
+ * this dlguard binary; -1 unless its engine is beside it too. */
 int cli_preload_path(char *out, unsigned long len);
+
+/* The engine beside the front at preload (the rtld-audit module). */
+int cli_engine_path(const char *preload, char *out, unsigned long len);
 
 #endif

@@ -66,7 +66,7 @@ static int set_paths(struct paths *p, const char *root)
 	    join(p->preload_file, sizeof p->preload_file, p->root, "/etc/ld.so.preload"))
 		return -1;
 	if (cli_preload_path(p->lib, sizeof p->lib) != 0) {
-		fprintf(stderr, "dlguard: cannot find libdlguard.so beside this dlguard binary\n");
+		fprintf(stderr, "dlguard: cannot find libdlguard.so and libdlguard-engine.so beside this dlguard binary\n");
 		return -1;
 	}
 	return 0;

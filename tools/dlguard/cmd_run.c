@@ -26,6 +26,7 @@ struct run {
 	char db[PATH_MAX];
 	char events[PATH_MAX];
 	char preload[PATH_MAX];
+	char engine[PATH_MAX];          /* LD_AUDIT in --audit-mode */
 };
 
 static int join(char *out, size_t len, const char *dir, const char *name)
@@ -207,8 +208,10 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "dlguard: --audit needs -p POLICY\n");
 		return 2;
 	}
-	if (cli_preload_path(r.preload, sizeof r.preload) != 0) {
-		fprintf(stderr, "dlguard: cannot find libdlguard.so beside this dlguard binary\n");
+	if (cli_preload_path(r.preload, sizeof r.preload) != 0 ||
+	    cli_engine_path(r.preload, r.engine, sizeof r.engine) != 0) {
+		fprintf(stderr, "dlguard: cannot find libdlguard.so and libdlguard-engine.so "
+			"beside this dlguard binary\n");
 		return 1;
 	}
 	snprintf(r.tmpdir, sizeof r.tmpdir, "%s/dlguard-run.XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -227,7 +230,7 @@ int cmd_run(int argc, char **argv)
 	if (policy && prepare_policy(&r, policy, audit) != 0)
 		goto end;
 	if (prepend("LD_PRELOAD", r.preload) != 0 ||
-	    (audit_mode && prepend("LD_AUDIT", r.preload) != 0) || (policy && setenv("DLGUARD_POLICY", r.db, 1) != 0) ||
+	    (audit_mode && prepend("LD_AUDIT", r.engine) != 0) || (policy && setenv("DLGUARD_POLICY", r.db, 1) != 0) ||
 	    setenv("DLGUARD_RUN_LOG", r.events, 1) != 0) {
 		fprintf(stderr, "dlguard: cannot set the environment: %s\n", strerror(errno));
 		goto end;

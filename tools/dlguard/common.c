@@ -57,8 +57,21 @@ int cli_preload_path(char *out, unsigned long len)
 		char cand[PATH_MAX];
 		if (snprintf(cand, sizeof cand, "%s/%s", exe, rel[i]) >= (int)sizeof cand)
 			continue;
-		if (access(cand, R_OK) == 0 && realpath(cand, out) && strlen(out) < len)
+		char engine[PATH_MAX];
+		if (access(cand, R_OK) == 0 && realpath(cand, out) && strlen(out) < len &&
+		    cli_engine_path(out, engine, sizeof engine) == 0 && access(engine, R_OK) == 0)
 			return 0;
 	}
 	return -1;
+}
+
+int cli_engine_path(const char *preload, char *out, unsigned long len)
+{
+	const char *slash = strrchr(preload, '/');
+	int n;
+
+	if (!slash)
+		return -1;
+	n = snprintf(out, len, "%.*s/libdlguard-engine.so", (int)(slash - preload), preload);
+	return n < 0 || (unsigned long)n >= len ? -1 : 0;
 }
