@@ -1755,20 +1755,36 @@ DLG_START_TEXT int dlg_db_peek(int fd, const struct stat *st, struct dlg_db_head
 	struct dlg_db tmp;
 	size_t n;
 
+	uint64_t size;
+
 	memset(head, 0, sizeof *head);
-	if (!S_ISREG(st->st_mode) || st->st_size <= 0 || (uint64_t)st->st_size > DB_MAX_SIZE) {
+	if (!st) {
+		/* the size the header claims; a shorter file makes a later pread
+		 * short, which the caller treats as a failed lookup */
+		if (read_fd_at(&fd, 0, h, sizeof h) != 0) {
+			dlg_seterr(err, errlen, "read: failed or short (not a compiled policy?)");
+			return -1;
+		}
+		size = get64(h + H_FILE_SIZE);
+		n = sizeof h;
+	} else {
+		size = st->st_size > 0 && S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0;
+	}
+	if (size == 0 || size > DB_MAX_SIZE) {
 		dlg_seterr(err, errlen, "not a regular file of 1 byte to 1 GiB");
 		return -1;
 	}
-	/* a file shorter than the header is read whole, for check_header to say so */
-	n = (uint64_t)st->st_size < sizeof h ? (size_t)st->st_size : sizeof h;
-	if (read_fd_at(&fd, 0, h, n) != 0) {
-		dlg_seterr(err, errlen, "read: failed or short (file changed?)");
-		return -1;
+	if (st) {
+		/* a file shorter than the header is read whole, for check_header to say so */
+		n = size < sizeof h ? (size_t)size : sizeof h;
+		if (read_fd_at(&fd, 0, h, n) != 0) {
+			dlg_seterr(err, errlen, "read: failed or short (file changed?)");
+			return -1;
+		}
 	}
-	if (check_header(h, n < sizeof h ? n : (size_t)st->st_size, err, errlen) ||
-	    table_bounds(h, (size_t)st->st_size, off, end, count, err, errlen) ||
-	    tables_contiguous(off, end, (size_t)st->st_size, err, errlen) ||
+	if (check_header(h, n < sizeof h ? n : (size_t)size, err, errlen) ||
+	    table_bounds(h, (size_t)size, off, end, count, err, errlen) ||
+	    tables_contiguous(off, end, (size_t)size, err, errlen) ||
 	    check_options(&tmp, h, err, errlen))
 		return -1;
 	dlg_db_head_options(head, &tmp);

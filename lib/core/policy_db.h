@@ -116,7 +116,9 @@ struct dlg_db_head {
 /* Reads (pread) and checks the header of the compiled policy open on fd,
  * whose fstat is st: magic, version, size, every table's bounds, the
  * options. Nothing beyond the header is read: the records are checked when
- * the policy is mapped and used. Returns 0, or -1 with err filled. */
+ * the policy is mapped and used. st NULL: the file's size is taken to be
+ * the one its header claims (a shorter file then fails the lookups that
+ * read past its end). Returns 0, or -1 with err filled. */
 int dlg_db_peek(int fd, const struct stat *st, struct dlg_db_head *head, char *err,
 		size_t errlen);
 

@@ -126,10 +126,14 @@ DLG_START_TEXT static void peek(struct peek *p, const char *path, bool root_owne
 	p->present = true;
 	if (fd < 0)
 		return;
-	/* not fstat: see dlg_db_open_file */
-	if (raw_fstatat(fd, k_empty, &fst, AT_EMPTY_PATH) == 0 &&
-	    (!root_owned || dlg_root_only(&fst)) &&
-	    dlg_db_peek(fd, &fst, &p->head, NULL, 0) == 0) {
+	/* The system policy must be root's (not fstat: see dlg_db_open_file).
+	 * An environment policy is the user's own, and only adds denials: its
+	 * header's word for the file's size will do, which saves a system
+	 * call in every process started under one (a FIFO, a directory or a
+	 * device fails the header read; a short file, the lookups). */
+	if ((!root_owned || (raw_fstatat(fd, k_empty, &fst, AT_EMPTY_PATH) == 0 &&
+			     dlg_root_only(&fst))) &&
+	    dlg_db_peek(fd, root_owned ? &fst : NULL, &p->head, NULL, 0) == 0) {
 		p->fd = fd;
 		p->ok = true;
 		return;

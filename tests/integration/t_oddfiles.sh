@@ -43,6 +43,23 @@ for db in "$T/enforce.db" "$T/audit.db"; do
 	odd "$odd/secret.so" "Permission denied" "$db" setpriv --reuid=65534 --regid=65534 --clear-groups
 done
 
+# Odd files as the environment policy (read at start-up without fstat, by
+# the header's word for its size): the program starts and runs, in bounded
+# time, and a dlopen under the unusable policy is refused (deny-dlopen).
+stage "$T/plain" good
+head -c 300 "$T/enforce.db" > "$odd/short.db"
+head -c 100 "$T/enforce.db" > "$odd/tiny.db"
+for pol in "$odd/fifo.so" /dev/zero "$odd/dir.so" "$odd/loop-a.so" "$odd/text.so" \
+	   "$odd/short.db" "$odd/tiny.db"; do
+	clear_markers
+	out=$(DLGUARD_POLICY=$pol LD_PRELOAD=$DLG_PRELOAD timeout 20 "$DLG_FIXTURES/loader" --null \
+		"$T/plain/libgood.so" 2>&1); rc=$?
+	check "policy $(basename "$pol"): no hang, no crash (status $rc)" [ $rc -lt 100 ]
+	check "... the program ran" grep -q "^OK dlopen(NULL)" <<<"$out"
+	check "... the dlopen refused, never ran" \
+		bash -c "grep -q '^ERR $T/plain/libgood.so' <<<'$out' && [ ! -e '$DLG_MARKER_DIR/good' ]"
+done
+
 # Without any policy the guard still never blocks on a FIFO.
 out=$(LD_PRELOAD=$DLG_PRELOAD timeout 20 "$DLG_FIXTURES/loader" "$odd/fifo.so" 2>&1); rc=$?
 check "no policy: FIFO does not hang" [ $rc -ne 124 ]

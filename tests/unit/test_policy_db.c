@@ -3355,6 +3355,42 @@ static void test_startup_verdicts(void **state)
 		assert_true(dlg_db_boot_same(fp, &st));
 	}
 	assert_int_equal(dlg_db_boot_find_fd(fd, &head, "/nowhere.so", fp), 0);
+	/* without fstat (an environment policy): the same, by the header's size */
+	{
+		struct dlg_db_head h2;
+
+		assert_int_equal(dlg_db_peek(fd, NULL, &h2, err, sizeof err), 0);
+		assert_int_equal(h2.n_boot, head.n_boot);
+		assert_int_equal(h2.boot_off, head.boot_off);
+		st = boot_stat(&f[0]);
+		assert_int_equal(dlg_db_boot_find_fd(fd, &h2, names[0], fp), 1);
+		assert_true(dlg_db_boot_same(fp, &st));
+		/* cut short after the header: the header still reads, every
+		 * lookup past the end fails (-1, never "known") */
+		assert_int_equal(ftruncate(fd, (off_t)head.boot_off), 0);
+		assert_int_equal(dlg_db_peek(fd, NULL, &h2, err, sizeof err), 0);
+		for (int i = 0; i < BOOT_N; i++)
+			assert_int_equal(dlg_db_boot_find_fd(fd, &h2, names[i], fp), -1);
+		/* shorter than the header, or not a policy at all: refused */
+		assert_int_equal(ftruncate(fd, 100), 0);
+		assert_int_equal(dlg_db_peek(fd, NULL, &h2, err, sizeof err), -1);
+		assert_non_null(strstr(err, "short"));
+		assert_int_equal(ftruncate(fd, 0), 0);
+		assert_int_equal(pwrite(fd, "garbage!", 8, 0), 8);
+		assert_int_equal(ftruncate(fd, 4096), 0);
+		assert_int_equal(dlg_db_peek(fd, NULL, &h2, err, sizeof err), -1);
+		assert_int_equal(ftruncate(fd, 0), 0);
+		assert_int_equal(pwrite(fd, buf, len, 0), (ssize_t)len);
+		/* a header claiming more than 1 GiB */
+		{
+			unsigned char big[8] = { 0, 0, 0, 0, 1, 0, 0, 0 };
+
+			assert_int_equal(pwrite(fd, big, 8, 16), 8);
+			assert_int_equal(dlg_db_peek(fd, NULL, &h2, err, sizeof err), -1);
+			assert_int_equal(pwrite(fd, buf + 16, 8, 16), 8);
+		}
+		assert_int_equal(dlg_db_peek(fd, NULL, &h2, err, sizeof err), 0);
+	}
 	/* a header that does not describe this file */
 	st = fst;
 	st.st_size--;
