@@ -46,6 +46,13 @@ static inline __attribute__((always_inline)) long raw_result(long ret)
 	return ret;
 }
 
+/* open without touching errno (libc's __errno_location is one more page):
+ * the descriptor, or -errno. */
+static inline __attribute__((always_inline)) int raw_open_noerrno(const char *path, int flags)
+{
+	return (int)raw_syscall4(SYS_openat, AT_FDCWD, (long)path, flags, 0);
+}
+
 static inline __attribute__((always_inline)) int raw_open(const char *path, int flags)
 {
 	return (int)raw_result(raw_syscall4(SYS_openat, AT_FDCWD, (long)path, flags, 0));
@@ -67,6 +74,13 @@ static inline __attribute__((always_inline)) int raw_close(int fd)
 }
 
 #else
+
+static inline int raw_open_noerrno(const char *path, int flags)
+{
+	int fd = open(path, flags);
+
+	return fd < 0 ? -errno : fd;
+}
 
 static inline int raw_open(const char *path, int flags)
 {

@@ -119,9 +119,9 @@ DLG_START_TEXT static const char *copy_env(const char *var, char *small, size_t 
 DLG_START_TEXT static void peek(struct peek *p, const char *path, bool root_owned)
 {
 	struct stat fst;
-	int fd = raw_open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	int fd = raw_open_noerrno(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
-	if (fd < 0 && errno == ENOENT && root_owned)
+	if (fd == -ENOENT && root_owned)
 		return;
 	p->present = true;
 	if (fd < 0)
@@ -212,12 +212,19 @@ DLG_START_TEXT static void close_peeks(void)
 /* ------------------------------------------------------------------ */
 /* The engine                                                          */
 
+/* libc's dlopen and dlmopen. Threads may race here: each finds the same
+ * values, and dlmopen is published last (call_real checks it first). */
 static void real_init(void)
 {
-	if (!st.f.real_dlopen)
-		*(void **)&st.f.real_dlopen = dlsym(RTLD_NEXT, "dlopen");
-	if (!st.f.real_dlmopen)
-		*(void **)&st.f.real_dlmopen = dlsym(RTLD_NEXT, "dlmopen");
+	void *(*o)(const char *, int);
+	void *(*m)(Lmid_t, const char *, int);
+
+	if (__atomic_load_n(&st.f.real_dlmopen, __ATOMIC_ACQUIRE))
+		return;
+	*(void **)&o = dlsym(RTLD_NEXT, "dlopen");
+	*(void **)&m = dlsym(RTLD_NEXT, "dlmopen");
+	__atomic_store_n(&st.f.real_dlopen, o, __ATOMIC_RELAXED);
+	__atomic_store_n(&st.f.real_dlmopen, m, __ATOMIC_RELEASE);
 }
 
 static void *call_real(enum dlg_open_kind kind, Lmid_t lmid, const char *name, int flags)
@@ -247,15 +254,22 @@ static void set_engine_error(const char *what, const char *detail)
 static void load_engine(void)
 {
 	struct link_map *self = NULL;
-	char path[PATH_MAX + sizeof DLG_ENGINE_FILE + 1];
+	char path[1 + PATH_MAX + sizeof DLG_ENGINE_FILE + 1];
 	dlg_engine_entry entry;
 	Dl_info info;
 	size_t n;
 	void *h;
 
 	real_init();
+	/* The name starts with "//": ld.so compares every name a dlopen asks
+	 * for with every loaded object's name, and a name that differs from
+	 * the usual "/usr/...", "/opt/..." at its second byte ends each such
+	 * strcmp at once, where one sharing a directory prefix with the
+	 * program's plugins cost them ~15% on a dlopen of an already-loaded
+	 * object (bench/README.md, P3). The kernel reads "//" as "/". */
+	path[0] = '/';
 	if (!dladdr1(&__ehdr_start, &info, (void **)&self, RTLD_DL_LINKMAP) || !self ||
-	    dlinfo(self, RTLD_DI_ORIGIN, path) != 0) {
+	    dlinfo(self, RTLD_DI_ORIGIN, path + 1) != 0 || path[1] != '/') {
 		set_engine_error("cannot find this library's directory", NULL);
 		return;
 	}

@@ -35,9 +35,12 @@ PRELOAD_HOT static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 PRELOAD_HOT static int inited;  /* guard_init has run (release/acquire) */
 /* Set while this thread is inside the guard: a dlopen made meanwhile (by
  * libcrypto, by our own lazy loads) goes straight to the real loader.
- * Global-dynamic: the front loads this library with dlopen, where
- * initial-exec TLS would depend on the static TLS block's spare room. */
-static __thread int in_guard;
+ * Initial-exec although the front loads this library with dlopen: its 4
+ * bytes come from the static TLS room glibc keeps for such objects
+ * (rtld.optional_static_tls, 512 bytes), and global-dynamic access costs
+ * every dlopen of an already-loaded object ~10% (P3). Without the room the
+ * engine does not load, and the front refuses what it cannot check. */
+static __thread int in_guard __attribute__((tls_model("initial-exec")));
 
 static pthread_once_t real_once = PTHREAD_ONCE_INIT;
 
@@ -47,8 +50,13 @@ static void real_init(void)
 {
 	if (!g.real_dlopen)
 		*(void **)&g.real_dlopen = dlsym(RTLD_NEXT, "dlopen");
-	if (!g.real_dlmopen)
-		*(void **)&g.real_dlmopen = dlsym(RTLD_NEXT, "dlmopen");
+	if (!g.real_dlmopen) {
+		void *(*m)(Lmid_t, const char *, int);
+
+		*(void **)&m = dlsym(RTLD_NEXT, "dlmopen");
+		/* published last: call_real's unlocked check reads it first */
+		__atomic_store_n(&g.real_dlmopen, m, __ATOMIC_RELEASE);
+	}
 }
 
 void guard_set_front(const struct dlg_front *front)
@@ -59,7 +67,9 @@ void guard_set_front(const struct dlg_front *front)
 
 static void *call_real(enum guard_kind kind, Lmid_t lmid, const char *name, int flags)
 {
-	pthread_once(&real_once, real_init);
+	/* set by the front before any call; the audit copy looks them up */
+	if (!__atomic_load_n(&g.real_dlmopen, __ATOMIC_ACQUIRE))
+		pthread_once(&real_once, real_init);
 	if (kind == GUARD_DLMOPEN)
 		return g.real_dlmopen ? g.real_dlmopen(lmid, name, flags) : NULL;
 	return g.real_dlopen ? g.real_dlopen(name, flags) : NULL;
@@ -385,7 +395,8 @@ void *guard_open(enum guard_kind kind, Lmid_t lmid, const char *name, int flags,
 	}
 	in_guard = 1;
 	init();
-	pthread_once(&real_once, real_init);
+	if (!__atomic_load_n(&g.real_dlmopen, __ATOMIC_ACQUIRE))
+		pthread_once(&real_once, real_init);
 	if (!name || (flags & RTLD_NOLOAD) || !g.real_dlopen || !g.real_dlmopen) {
 		h = call_real(kind, lmid, name, flags);
 		goto out;
