@@ -25,6 +25,7 @@
 #include "engine.h"
 #include "policy_db.h"
 #include "rawsys.h"
+#include "startenv.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -73,22 +74,6 @@ static char k_policy[] = "DLGUARD_POLICY";
 static char k_run_log[] = "DLGUARD_RUN_LOG";
 static char k_empty[1];
 
-/* getenv without libc's getenv and strlen pages. */
-DLG_START_TEXT static const char *env_get(const char *name)
-{
-	for (char **e = environ; e && *e; e++) {
-		const char *v = *e, *n = name;
-
-		while (*n && *v == *n) {
-			v++;
-			n++;
-		}
-		if (!*n && *v == '=')
-			return v + 1;
-	}
-	return NULL;
-}
-
 /* A copy of a DLGUARD_* variable (the program may rewrite its environment
  * later), into small when it fits, else into the heap (static buffers
  * of PATH_MAX would make ld.so map one more region in every process), or
@@ -96,7 +81,7 @@ DLG_START_TEXT static const char *env_get(const char *name)
  * PATH_MAX or longer, or in an AT_SECURE process. */
 DLG_START_TEXT static const char *copy_env(const char *var, char *small, size_t small_len)
 {
-	const char *v = st.f.secure ? NULL : env_get(var);
+	const char *v = st.f.secure ? NULL : dlg_env_get(var);
 	char *buf;
 	size_t n = 0;
 
@@ -172,7 +157,7 @@ DLG_START_TEXT static void front_init(void)
 	st.f.size = sizeof st.f;
 	st.f.secure = getauxval(AT_SECURE) != 0;
 	st.f.platform = (const char *)getauxval(AT_PLATFORM);
-	st.f.ld_library_path = st.f.secure ? NULL : env_get(k_ld_library_path);
+	st.f.ld_library_path = st.f.secure ? NULL : dlg_env_get(k_ld_library_path);
 	st.f.policy_path = copy_env(k_policy, st.policy_path, sizeof st.policy_path);
 	st.f.run_log = copy_env(k_run_log, st.run_log, sizeof st.run_log);
 	st.f.front_base = &__ehdr_start;

@@ -16,6 +16,7 @@
 #include "event.h"
 #include "hot.h"
 #include "rawsys.h"
+#include "startenv.h"
 
 #ifndef DLGUARD_SYSTEM_POLICY
 #define DLGUARD_SYSTEM_POLICY "/etc/dlguard/policy.db"
@@ -77,23 +78,6 @@ PRELOAD_HOT static struct {
 		  .error = cold.errors[1] },
 };
 
-/* getenv, without the libc code it needs (getenv and strlen are pages that
- * a process start would not touch otherwise). */
-DLG_START_TEXT static const char *env_get(const char *name)
-{
-	for (char **e = environ; e && *e; e++) {
-		const char *v = *e, *n = name;
-
-		while (*n && *v == *n) {
-			v++;
-			n++;
-		}
-		if (!*n && *v == '=')
-			return v + 1;
-	}
-	return NULL;
-}
-
 /* What the front read at process start; NULL in the rtld-audit copy. */
 static const struct dlg_front *front;
 
@@ -102,7 +86,7 @@ static const struct dlg_front *front;
  * loaded; the copy the front loads later takes the front's. */
 __attribute__((constructor)) static void capture_start_env(void)
 {
-	hot.env.ld_library_path = env_get(k_ld_library_path);
+	hot.env.ld_library_path = dlg_env_get(k_ld_library_path);
 }
 
 void verdict_set_front(const struct dlg_front *f)
@@ -230,7 +214,7 @@ static bool installed_on_error_allows(void)
  * NULL when unset, empty, PATH_MAX or longer, or in an AT_SECURE process. */
 DLG_START_TEXT static const char *copy_env(const char *var, char *small, size_t small_len, char *big)
 {
-	const char *v = hot.env.secure ? NULL : env_get(var);
+	const char *v = hot.env.secure ? NULL : dlg_env_get(var);
 	size_t n = 0;
 
 	if (!v || !*v)
