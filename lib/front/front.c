@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "engine.h"
+#include "loaded.h"
 #include "policy_db.h"
 #include "rawsys.h"
 #include "startenv.h"
@@ -416,6 +417,19 @@ static void *front_open(enum dlg_open_kind kind, Lmid_t lmid, const char *name, 
 	 * the loader block or fail: a FIFO, a directory.) */
 	if (!st.base || !name || (flags & RTLD_NOLOAD))
 		return call_real(kind, lmid, name, flags);
+	/* Already loaded under this very name (loaded.h): the real loader
+	 * answers from memory, with the object every caller would get, so
+	 * there is nothing to decide -- the most frequent dlopen of all, served
+	 * without the engine. Anything else goes to the engine: a NOLOAD miss
+	 * would open files (and block on a FIFO) and search as the wrong
+	 * caller. dlmopen's namespaces are not the one loaded.c looks at. */
+	if (kind == DLG_OPEN_DLOPEN && dlg_loaded_name(name)) {
+		void *h = call_real(kind, lmid, name, flags | RTLD_NOLOAD);
+
+		if (h)
+			return h;
+		(void)dlerror();        /* unloaded meanwhile: decide as usual */
+	}
 	if (!engine())
 		return refuse(name);
 	return st.engine->open(kind, lmid, name, flags, caller);

@@ -3,7 +3,6 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,15 +19,12 @@ static const char *strtab_of(ElfW(Addr) base, const ElfW(Dyn) *dyn)
 	return NULL;
 }
 
-static void read_dynamic(ElfW(Addr) base, const ElfW(Dyn) *dyn, struct dlg_search_obj *obj,
-			 const char **soname)
+static void read_dynamic(ElfW(Addr) base, const ElfW(Dyn) *dyn, struct dlg_search_obj *obj)
 {
 	const char *strtab = dyn ? strtab_of(base, dyn) : NULL;
 
 	obj->rpath = obj->runpath = NULL;
 	obj->nodeflib = false;
-	if (soname)
-		*soname = NULL;
 	if (!strtab)
 		return;
 	for (; dyn->d_tag != DT_NULL; dyn++) {
@@ -41,10 +37,6 @@ static void read_dynamic(ElfW(Addr) base, const ElfW(Dyn) *dyn, struct dlg_searc
 			break;
 		case DT_FLAGS_1:
 			obj->nodeflib = (dyn->d_un.d_val & DF_1_NODEFLIB) != 0;
-			break;
-		case DT_SONAME:
-			if (soname)
-				*soname = strtab + dyn->d_un.d_val;
 			break;
 		default:
 			break;
@@ -97,7 +89,7 @@ static int main_cb(struct dl_phdr_info *info, size_t size, void *data)
 	struct dlg_search_obj *obj = data;
 
 	(void)size;
-	read_dynamic(info->dlpi_addr, dynamic_of(info), obj, NULL);
+	read_dynamic(info->dlpi_addr, dynamic_of(info), obj);
 	return 1;
 }
 
@@ -121,99 +113,6 @@ void caller_lookup(const void *addr, const char *exe, struct caller_info *ci)
 	}
 	memset(&ci->obj, 0, sizeof ci->obj);
 	ci->is_main = false;
-	read_dynamic(lm->l_addr, lm->l_ld, &ci->obj, NULL);
+	read_dynamic(lm->l_addr, lm->l_ld, &ci->obj);
 	set_origin(ci, lm->l_name);
-}
-
-struct name_query {
-	const char *name;
-	bool slash;
-	bool found;
-};
-
-static int name_cb(struct dl_phdr_info *info, size_t size, void *data)
-{
-	struct name_query *q = data;
-	struct dlg_search_obj obj;
-	const char *soname;
-
-	(void)size;
-	if (q->slash) {
-		q->found = info->dlpi_name && strcmp(info->dlpi_name, q->name) == 0;
-		return q->found;
-	}
-	read_dynamic(info->dlpi_addr, dynamic_of(info), &obj, &soname);
-	q->found = soname && strcmp(soname, q->name) == 0;
-	return q->found;
-}
-
-/* Names recently found loaded, valid while the loader's load and unload
- * counters stay the same: asking again for an object already loaded (the
- * most frequent dlopen of all) then costs one callback instead of a walk
- * over every loaded object. */
-#define NAME_CACHE 8
-#define NAME_MAX_CACHED 256
-
-static struct {
-	pthread_mutex_t lock;
-	unsigned long long adds, subs;
-	char names[NAME_CACHE][NAME_MAX_CACHED];
-	unsigned next;
-} seen = { .lock = PTHREAD_MUTEX_INITIALIZER };
-
-struct generation {
-	unsigned long long adds, subs;
-};
-
-static int generation_cb(struct dl_phdr_info *info, size_t size, void *data)
-{
-	struct generation *g = data;
-
-	if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
-		g->adds = info->dlpi_adds;
-		g->subs = info->dlpi_subs;
-	}
-	return 1;
-}
-
-static bool seen_lookup(const char *name, const struct generation *gen)
-{
-	bool hit = false;
-
-	pthread_mutex_lock(&seen.lock);
-	if (seen.adds == gen->adds && seen.subs == gen->subs)
-		for (unsigned i = 0; i < NAME_CACHE && !hit; i++)
-			hit = strcmp(seen.names[i], name) == 0;
-	pthread_mutex_unlock(&seen.lock);
-	return hit;
-}
-
-static void seen_add(const char *name, const struct generation *gen)
-{
-	if (strlen(name) >= NAME_MAX_CACHED)
-		return;
-	pthread_mutex_lock(&seen.lock);
-	if (seen.adds != gen->adds || seen.subs != gen->subs) {
-		memset(seen.names, 0, sizeof seen.names);
-		seen.adds = gen->adds;
-		seen.subs = gen->subs;
-	}
-	strcpy(seen.names[seen.next++ % NAME_CACHE], name);
-	pthread_mutex_unlock(&seen.lock);
-}
-
-bool caller_name_loaded(const char *name)
-{
-	struct name_query q = { name, strchr(name, '/') != NULL, false };
-	struct generation gen = { 0, 0 };
-
-	if (!*name)
-		return false;
-	dl_iterate_phdr(generation_cb, &gen);
-	if (gen.adds && seen_lookup(name, &gen))
-		return true;
-	dl_iterate_phdr(name_cb, &q);
-	if (q.found && gen.adds)
-		seen_add(name, &gen);
-	return q.found;
 }

@@ -20,10 +20,4 @@ void caller_lookup(const void *addr, const char *exe, struct caller_info *ci);
 /* Search information of the main program. */
 void caller_main(const char *exe, struct caller_info *ci);
 
-/* True when a loaded object answers to name without a search: for a name
- * with a slash, an object loaded under exactly that name; for a bare name, an
- * object whose DT_SONAME it is. Walks the objects under the loader's lock
- * (dl_iterate_phdr). */
-bool caller_name_loaded(const char *name);
-
 #endif

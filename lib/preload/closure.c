@@ -8,6 +8,7 @@
 
 #include "caller.h"
 #include "fdpath.h"
+#include "loaded.h"
 
 struct node {
 	struct dlg_search_obj obj;
@@ -60,7 +61,7 @@ static void set_obj(struct node *n)
  * loaded, or mapped earlier in this same load, answers to it. */
 static bool satisfied(const struct walk *w, const char *needed)
 {
-	if (caller_name_loaded(needed))
+	if (dlg_loaded_name(needed))
 		return true;
 	for (size_t i = 0; i < w->n; i++) {
 		const struct node *n = &w->v[i];
@@ -142,7 +143,7 @@ static bool add_dependency(struct walk *w, int parent, const char *needed)
 static bool all_loaded(const struct dlg_elf_dyn *dyn)
 {
 	for (size_t i = 0; i < dyn->n_needed; i++)
-		if (!caller_name_loaded(dyn->needed[i]))
+		if (!dlg_loaded_name(dyn->needed[i]))
 			return false;
 	return true;
 }

@@ -210,23 +210,6 @@ static void fill_ctx(struct dlg_search_ctx *ctx, struct caller_info *caller,
 	ctx->hwcaps = verdict_hwcaps();
 }
 
-/* Already loaded under this very name (a path equal to a loaded object's
- * name, or a bare name equal to its SONAME): the real loader matches names
- * before opening anything, so it answers without touching the filesystem.
- * Anything else takes the slow path: a NOLOAD miss would open files (and
- * block on a FIFO) and search as the wrong caller. */
-static void *already_loaded(enum guard_kind kind, Lmid_t lmid, const char *name, int flags)
-{
-	void *h;
-
-	if (kind == GUARD_DLMOPEN || strchr(name, '$') || !caller_name_loaded(name))
-		return NULL;
-	h = call_real(kind, lmid, name, flags | RTLD_NOLOAD);
-	if (!h)
-		(void)dlerror();
-	return h;
-}
-
 static const char *action_of(enum guard_kind kind)
 {
 	return kind == GUARD_DLMOPEN ? "dlmopen" : "dlopen";
@@ -401,9 +384,8 @@ void *guard_open(enum guard_kind kind, Lmid_t lmid, const char *name, int flags,
 		h = call_real(kind, lmid, name, flags);
 		goto out;
 	}
-	h = already_loaded(kind, lmid, name, flags);
-	if (!h)
-		h = open_slow(&r);
+	/* (A name already loaded was answered by the front: loaded.h.) */
+	h = open_slow(&r);
 out:
 	in_guard = 0;
 	if (h)

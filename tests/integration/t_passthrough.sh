@@ -34,4 +34,26 @@ same "relative path with a slash" ./lib/libgood.so
 cd - > /dev/null || exit 1
 same "repeated load/unload" --repeat 50 "$T/lib/libgood.so"
 
+# The front answers a dlopen of a name already loaded from a cache of names
+# (lib/preload/loaded.c), valid while nothing is loaded or unloaded. Once
+# the object is unloaded and its file replaced by a FIFO, the name must be
+# decided again: a stale answer would send the loader to open the FIFO,
+# and the program would hang.
+stale() { # stale NAME FILE [VAR=VALUE...]
+	local name=$1 file=$2; shift 2
+	rm -f "$file"; cp "$DLG_FIXTURES/libgood.so" "$file"
+	out=$(env "$@" DLGUARD_POLICY="$T/p.db" LD_PRELOAD="$DLG_PRELOAD" timeout 20 \
+		"$L" "$name" "$name" @close "@fifo:$file" "$name" 2>&1)
+	rc=$?
+}
+stale "$T/lib/libgood.so" "$T/lib/libgood.so"
+check "path: no hang after unload + FIFO swap (rc $rc)" [ $rc -ne 124 ]
+check "... loaded twice, then unloaded" [ "$(grep -c "^OK $T/lib/libgood.so" <<<"$out")" = 2 ]
+check "... the FIFO is refused, decided anew" grep -q "^ERR $T/lib/libgood.so: dlguard: .*a FIFO" <<<"$out"
+stale libgood.so "$T/lib/libgood.so" "LD_LIBRARY_PATH=$T/lib"
+check "SONAME: no hang after unload + FIFO swap (rc $rc)" [ $rc -ne 124 ]
+check "... loaded twice, then unloaded" [ "$(grep -c "^OK libgood.so" <<<"$out")" = 2 ]
+check "... the FIFO is refused, decided anew" grep -q "^ERR libgood.so: dlguard: .*a FIFO" <<<"$out"
+rm -f "$T/lib/libgood.so"
+
 finish

@@ -84,6 +84,21 @@ check "no table: named through /proc" named slow
 check "no table: the policy mapped" policy_mapped slow x "$T/nofp.db"
 check "no table: the front loaded the engine to decide" engine_loaded slow
 
+# A dlopen of an object already loaded, by path or by SONAME, is answered by
+# the front (lib/preload/loaded.c): the engine is loaded only for a dlopen
+# that needs a decision.
+trace_loader() { # trace_loader NAME ARGS... : the loader fixture under p.db
+	local name=$1; shift
+	strace -f -qq -o "$T/$name.trace" -e trace=openat -E "LD_PRELOAD=$DLG_PRELOAD" \
+		-E "DLGUARD_POLICY=$T/p.db" timeout 60 "$DLG_FIXTURES/loader" "$@" > "$T/$name.out"
+}
+libc_name=$("$DLG_FIXTURES/loader" libc.so.6 | awk '{print $3}')  # the name ld.so gave it
+check "already loaded: both dlopens succeed ($libc_name, libc.so.6)" \
+	trace_loader loaded "$libc_name" libc.so.6
+check "already loaded: the engine was never loaded" not engine_loaded loaded
+check "a new object: its dlopen succeeds" trace_loader fresh "$D/libgood.so"
+check "a new object: the front loaded the engine to decide" engine_loaded fresh
+
 # Another name for the same file: recorded names are exact, so this one is
 # decided in full (and allowed by its canonical path).
 check "a symlink name: the program runs" run link "$T/p.db" "$D/link.so"
