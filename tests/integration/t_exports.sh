@@ -15,6 +15,10 @@ check "front exports exactly the interposed symbols ($exported)" [ "$exported" =
 exported=$(exports_of "$DLG_ENGINE")
 check "engine exports its entry and the rtld-audit symbols ($exported)" \
 	[ "$exported" = "dlguard_engine_v1 la_objopen la_objsearch la_version " ]
+# ld.so compares every name a dlopen asks for with each loaded object's
+# SONAME: the guard's objects, loaded by path, have none.
+check "front and engine: no DT_SONAME" \
+	bash -c "! readelf -d '$DLG_PRELOAD' '$DLG_ENGINE' | grep -q '(SONAME)'"
 versions=$(readelf -V "$DLG_PRELOAD" | grep -c 'Version definition' || true)
 check "front exports are unversioned (interpose both dlopen versions)" [ "$versions" = 0 ]
 
