@@ -150,7 +150,10 @@ static int proc_path(int fd, char *buf, size_t len)
 /* ld.so names an object after the string it opened. Give an object loaded
  * through /proc/self/fd the name a plain dlopen would have given it, so
  * dladdr, dl_iterate_phdr and later name matches see the real path. ld.so
- * frees l_name with free() on dlclose, so the copy comes from malloc. */
+ * frees l_name with free() on dlclose, so the copy comes from malloc. The
+ * old name is left allocated (a few dozen bytes per load): the object's
+ * constructors have run, and one may have kept dladdr's dli_fname, which
+ * is that very string; another thread may be reading it. */
 static void fix_name(void *h, const char *proc, const char *path)
 {
 	struct link_map *lm = NULL;
