@@ -7,9 +7,10 @@
  * At start-up it reads the environment, the headers of the policies and,
  * per object ld.so mapped, the policies' start-up verdict for its name and
  * the stat that shows the verdict still holds (docs/compiled-format.md).
- * Everything else -- an object without a current verdict, an unusable
- * policy, env.strip, every dlopen under a policy -- goes to the engine,
- * which this file loads then: most processes never do. */
+ * A dlopen of a name already loaded it answers itself (loaded.h). Everything
+ * else -- an object without a current verdict, an unusable policy,
+ * env.strip, a dlopen of a file -- goes to the engine, which this file loads
+ * then: most processes never do. */
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <limits.h>

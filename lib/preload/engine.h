@@ -6,8 +6,9 @@
  * start-up check's common case, from the policies' headers and start-up
  * verdicts. libdlguard-engine.so, the engine (lib/preload, lib/core), does
  * everything else: the front loads it from its own directory, through the
- * real loader, on the first decision it cannot take itself -- a dlopen under
- * a policy, or a start-up object without a current start-up verdict. The
+ * real loader, on the first decision it cannot take itself -- a dlopen of a
+ * file not already loaded under that name (loaded.h), or a start-up object
+ * without a current start-up verdict. The
  * engine is also the rtld-audit module (LD_AUDIT names it).
  *
  * The engine's entry point is versioned by name: a front and an engine of
