@@ -139,8 +139,7 @@ static bool add_dependency(struct walk *w, int parent, const char *needed)
 	return true;
 }
 
-/* Nothing to map but the root: every needed name is already loaded. */
-static bool all_loaded(const struct dlg_elf_dyn *dyn)
+bool closure_all_loaded(const struct dlg_elf_dyn *dyn)
 {
 	for (size_t i = 0; i < dyn->n_needed; i++)
 		if (!dlg_loaded_name(dyn->needed[i]))
@@ -154,7 +153,7 @@ bool closure_check(const struct closure_root *root, closure_decide_fn decide, vo
 	struct walk w = { NULL, 0, 4, root, decide, ctx, reason, len };
 	bool ok = true;
 
-	if (all_loaded(root->dyn))
+	if (closure_all_loaded(root->dyn))
 		return true;
 	w.v = calloc(w.cap, sizeof *w.v);
 	if (!w.v) {

@@ -23,6 +23,10 @@ struct closure_root {
 
 #define CLOSURE_MAX 512
 
+/* Nothing to map but the root: every name it needs is already loaded
+ * (loaded.h), so closure_check has nothing to search for or decide. */
+bool closure_all_loaded(const struct dlg_elf_dyn *dyn);
+
 /* Walks the closure breadth-first, as _dl_map_object_deps does. Returns
  * true when every new object may be loaded; false with the reason (naming the
  * dependency, who needs it, and why) when one may not, or when a dependency

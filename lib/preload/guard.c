@@ -125,26 +125,37 @@ static void set_dlerror(const char *path, const char *reason)
 static int proc_path(int fd, char *buf, size_t len)
 {
 	static unsigned long serial;
+	static const char head[] = "/proc/self/", tail[] = "fd/";
 	unsigned long s = __atomic_add_fetch(&serial, 1, __ATOMIC_RELAXED);
-	size_t used = 0;
-	int bits = 0, n;
+	char digits[12];
+	size_t used = sizeof head - 1, nd = 0;
+	int bits = 0;
 
-	n = snprintf(buf, len, "/proc/self/");
-	if (n < 0 || (size_t)n >= len)
+	if (fd < 0 || len < sizeof head)
 		return -1;
-	used = (size_t)n;
+	memcpy(buf, head, used);
 	for (unsigned long t = s; t; t >>= 1)
 		bits++;
 	for (int i = bits - 1; i >= 0; i--) {
 		const char *tok = (s >> i) & 1 ? "./" : "/";
-		size_t tl = strlen(tok);
+		size_t tl = (s >> i) & 1 ? 2 : 1;
+
 		if (used + tl >= len)
 			return -1;
 		memcpy(buf + used, tok, tl);
 		used += tl;
 	}
-	n = snprintf(buf + used, len - used, "fd/%d", fd);
-	return n < 0 || (size_t)n >= len - used ? -1 : 0;
+	do
+		digits[nd++] = (char)('0' + fd % 10);
+	while ((fd /= 10) && nd < sizeof digits);
+	if (used + sizeof tail - 1 + nd >= len)
+		return -1;
+	memcpy(buf + used, tail, sizeof tail - 1);
+	used += sizeof tail - 1;
+	while (nd)
+		buf[used++] = digits[--nd];
+	buf[used] = '\0';
+	return 0;
 }
 
 /* ld.so names an object after the string it opened. Give an object loaded
@@ -194,23 +205,42 @@ static void *load_found(enum guard_kind kind, Lmid_t lmid, int flags, const stru
 
 /* ------------------------------------------------------------------ */
 
-static void fill_ctx(struct dlg_search_ctx *ctx, struct caller_info *caller,
-		     struct caller_info *mainp, const void *ret)
+/* What a search needs besides the callers: the environment as read at
+ * start-up. */
+static void fill_ctx(struct dlg_search_ctx *ctx)
 {
-	const char *exe = verdict_exe();
-
-	caller_lookup(ret, exe, caller);
-	caller_main(exe, mainp);
 	memset(ctx, 0, sizeof *ctx);
 	ctx->header_known = vcache_known;
-	ctx->caller = caller->obj;
-	ctx->main = mainp->obj;
-	ctx->caller_is_main = caller->is_main;
 	ctx->ld_library_path = g.env->ld_library_path;
 	ctx->secure = g.env->secure;
 	ctx->platform = g.env->platform;
 	ctx->ld_so_cache = "/etc/ld.so.cache";
 	ctx->hwcaps = verdict_hwcaps();
+}
+
+/* The calling object's and the program's search information (RPATH,
+ * RUNPATH, $ORIGIN). A search for a bare name, a name with a dynamic string
+ * token or a dependency needs them; a plain path does not, and a dlopen of
+ * a file with all its dependencies loaded is decided without them. */
+struct callers {
+	bool filled;
+	const void *ret;        /* the wrapper's return address */
+	struct caller_info caller, main;
+};
+
+static void fill_callers(struct dlg_search_ctx *ctx, struct callers *c)
+{
+	const char *exe;
+
+	if (c->filled)
+		return;
+	exe = verdict_exe();
+	caller_lookup(c->ret, exe, &c->caller);
+	caller_main(exe, &c->main);
+	ctx->caller = c->caller.obj;
+	ctx->main = c->main.obj;
+	ctx->caller_is_main = c->caller.is_main;
+	c->filled = true;
 }
 
 static const char *action_of(enum guard_kind kind)
@@ -277,14 +307,17 @@ static bool decide_dependency(void *vctx, const char *needed, const struct dlg_f
  * constructors inside the real call: every object of it is decided on
  * before that call, and one refusal refuses the load. The refusal is
  * reported with the root's event, naming the dependency. */
-static void check_dependencies(const struct request *r, const struct dlg_search_ctx *ctx,
-			       const struct dlg_found *f, const struct dlg_elf_dyn *dyn,
-			       struct decision *d)
+static void check_dependencies(const struct request *r, struct dlg_search_ctx *ctx,
+			       struct callers *callers, const struct dlg_found *f,
+			       const struct dlg_elf_dyn *dyn, struct decision *d)
 {
 	struct closure_root root = { ctx, f->path, dyn };
 	struct dep_check c = { .r = r, .denied = false };
 	char reason[sizeof d->v.reason];
 
+	if (closure_all_loaded(dyn))
+		return;
+	fill_callers(ctx, callers);
 	if (closure_check(&root, decide_dependency, &c, reason, sizeof reason))
 		return;
 	if (!c.denied) {
@@ -298,7 +331,7 @@ static void check_dependencies(const struct request *r, const struct dlg_search_
 
 static void *open_slow(const struct request *r)
 {
-	struct caller_info caller, mainp;
+	struct callers callers = { .filled = false, .ret = r->caller };
 	struct dlg_search_ctx ctx;
 	struct dlg_found f = { .fd = -1 };
 	struct dlg_subject subj = { .fd = -1, .exe_lookup = verdict_subject_exe };
@@ -308,7 +341,9 @@ static void *open_slow(const struct request *r)
 	bool have_dyn;
 	void *h = NULL;
 
-	fill_ctx(&ctx, &caller, &mainp, r->caller);
+	fill_ctx(&ctx);
+	if (!strchr(r->name, '/') || strchr(r->name, '$'))
+		fill_callers(&ctx, &callers);
 	switch (dlg_resolve(&ctx, r->name, &f, err, sizeof err)) {
 	case DLG_RESOLVE_FOUND:
 		break;
@@ -339,7 +374,7 @@ static void *open_slow(const struct request *r)
 			vcache_put(&f.st, canon, &d, have_dyn ? &dyn : NULL);
 	}
 	if (strcmp(d.decision, "deny") != 0 && have_dyn && verdict_active())
-		check_dependencies(r, &ctx, &f, &dyn, &d);
+		check_dependencies(r, &ctx, &callers, &f, &dyn, &d);
 	if (d.by)
 		verdict_emit(action_of(r->kind), r->name, canon, &subj, &d);
 	if (strcmp(d.decision, "deny") == 0) {
