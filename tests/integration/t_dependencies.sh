@@ -89,4 +89,22 @@ out=$(guarded "$T/audit.db" "$L" "$T/app/lib/libdep_r.so")
 check "audit mode loads the closure" grep -q "^OK " <<<"$out"
 check "... and logs the dependency as would-deny" grep -q '"decision":"would-deny".*"requested":"libdep_b.so"' "$T/audit.jsonl"
 
+# The caller's DT_RPATH: a program whose DT_RPATH is $ORIGIN/../plugins
+# dlopens a library by path; that library names libdep_b.so and has no
+# search path of its own, so ld.so finds it through the program's DT_RPATH
+# (the dlopen's caller heads the library's loader chain), ahead of a decoy
+# on LD_LIBRARY_PATH. The guard must search the same way even though the
+# dlopen itself named a path.
+rm -rf "$T/app" "$T/untrusted"; mkdir -p "$T/app/bin" "$T/app/plugins" "$T/app/other" "$T/untrusted"
+cp "$DLG_FIXTURES/rpath_host" "$T/app/bin/"
+cp "$DLG_FIXTURES/libdep_b.so" "$DLG_FIXTURES/libdep_c.so" "$T/app/plugins/"
+cp "$DLG_FIXTURES/libdep_n.so" "$T/app/other/"
+cp "$DLG_FIXTURES/libevil.so" "$T/untrusted/libdep_b.so"
+bare=$(LD_LIBRARY_PATH=$T/untrusted "$T/app/bin/rpath_host" "$T/app/other/libdep_n.so"); clear_markers
+out=$(LD_LIBRARY_PATH=$T/untrusted guarded "$T/p.db" "$T/app/bin/rpath_host" "$T/app/other/libdep_n.so")
+check "caller's DT_RPATH: loads, same objects as ld.so picks" \
+	bash -c '[ "$1" = "$2" ] && grep -q "^OK " <<<"$2"' _ "$bare" "$out"
+check "... the dependencies found there ran, the decoy did not" \
+	bash -c "[ -e $DLG_MARKER_DIR/dep_b ] && [ -e $DLG_MARKER_DIR/dep_c ] && [ ! -e $DLG_MARKER_DIR/evil ]"
+
 finish
