@@ -36,6 +36,7 @@ struct policy_slot {
 	bool root_owned;                /* must be root-owned (the system policy) */
 	bool peeked;                    /* set once at start-up: mapped through map_once */
 	bool on_error_allow;            /* unusable, and on_error = "allow" was installed */
+	bool expected;                  /* missing would be an error, not "no policy" */
 	int fd;                         /* open while the start-up check runs, else -1 */
 	pthread_once_t map_once;
 	struct dlg_db_head head;        /* when peeked; the options also when SLOT_OK */
@@ -116,7 +117,7 @@ static void load_slot(struct policy_slot *s)
 	 * in every process of a machine without dlguard installed, and
 	 * formatting the reason would be its only cost. */
 	if (dlg_db_open_file(&s->db, s->path, &st, NULL, 0) != 0) {
-		if (errno == ENOENT && must_be_root_owned) {
+		if (errno == ENOENT && must_be_root_owned && !s->expected) {
 			s->state = SLOT_ABSENT;
 			return;
 		}
@@ -152,7 +153,7 @@ DLG_START_TEXT static void peek_slot(struct policy_slot *s)
 	struct stat st;
 	int fd = raw_open(s->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
-	if (fd < 0 && errno == ENOENT && s->root_owned) {
+	if (fd < 0 && errno == ENOENT && s->root_owned && !s->expected) {
 		s->state = SLOT_ABSENT;
 		return;
 	}
@@ -191,22 +192,29 @@ static struct policy_slot *ready(struct policy_slot *s)
 }
 
 /* on_error, as the last successful `dlguard install` left it beside the
- * system policy: trusted only if root-owned and not writable by others,
- * like the policy itself. Anything else means the default, deny-dlopen. */
-static bool installed_on_error_allows(void)
+ * system policy: -1 when there is no such record, else whether it says
+ * "allow". "allow" is trusted only if the record is root-owned and not
+ * writable by others, like the policy itself; anything else means the
+ * default, deny-dlopen. */
+static int installed_on_error(void)
 {
 	char buf[32] = "";
 	struct stat st;
-	ssize_t n;
+	ssize_t n = -1;
 	int fd = open(DLGUARD_ON_ERROR_FILE, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY |
 		      O_NOFOLLOW);
 
 	if (fd < 0)
-		return false;
-	n = (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && dlg_root_only(&st)) ?
-	    read(fd, buf, sizeof buf - 1) : -1;
+		return errno == ENOENT ? -1 : 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && dlg_root_only(&st))
+		n = read(fd, buf, sizeof buf - 1);
 	close(fd);
 	return n > 0 && strncmp(buf, "allow\n", 6) == 0;
+}
+
+static bool installed_on_error_allows(void)
+{
+	return installed_on_error() == 1;
 }
 
 /* A copy of a DLGUARD_* variable (the program may rewrite its environment
@@ -248,8 +256,14 @@ DLG_START_TEXT void verdict_init(void)
 		hot.run_log = copy_env(k_run_log, NULL, 0, cold.run_log);
 	}
 
-	/* a system policy absent when the process started stays absent */
-	if (front && front->sys_absent)
+	/* A system policy is "none" when it is missing, unless it is expected:
+	 * this process saw it at start-up, or `dlguard install` ran on this
+	 * machine (its on_error record is there). A missing policy that is
+	 * expected is an unusable one, and on_error applies. Otherwise a
+	 * system policy absent when the process started stays absent. */
+	hot.sys.expected = front ? !front->sys_absent || installed_on_error() >= 0
+				 : installed_on_error() >= 0;
+	if (front && front->sys_absent && !hot.sys.expected)
 		hot.sys.state = SLOT_ABSENT;
 	else
 		peek_slot(&hot.sys);

@@ -78,7 +78,38 @@ check "... an on_error file not owned by root is ignored (deny-dlopen)" grep -q 
 out=$(ON_ERROR=allow in_etc "$T/cut.db" env LD_PRELOAD=$DLG_PRELOAD DLGUARD_POLICY=$T/strict.db "$L" "$T/a/libgood.so")
 check "... on_error = allow never overrides an environment policy" grep -q "^ERR $T/a/libgood.so: dlguard: " <<<"$out"
 
+# Deleted after the process started, before its first dlopen: the front saw a
+# policy at start-up, the engine finds none when it maps it. That is an
+# unusable policy, not "no policy": on_error applies, the process goes on.
+rmpol=@rm:/etc/dlguard/policy.db
+clear_markers
+out=$(in_etc "$T/system.db" env LD_PRELOAD=$DLG_PRELOAD "$L" "$rmpol" "$T/a/libgood.so")
+check "system policy deleted before the first dlopen: the program ran" grep -q "^RM /etc/dlguard/policy.db" <<<"$out"
+check "... the dlopen is refused, naming the policy" \
+	grep -q "^ERR $T/a/libgood.so: dlguard: .*system policy /etc/dlguard/policy.db unusable" <<<"$out"
+check "... never ran" not_ran good
+out=$(ON_ERROR=allow in_etc "$T/system.db" env LD_PRELOAD=$DLG_PRELOAD "$L" "$rmpol" "$T/a/libgood.so")
+check "... with on_error = allow: dlopen goes on" grep -q "^OK $T/a/libgood.so" <<<"$out"
+cp "$T/strict.db" "$T/gone.db"
+clear_markers
+out=$(env DLGUARD_POLICY=$T/gone.db LD_PRELOAD=$DLG_PRELOAD timeout 60 "$L" "@rm:$T/gone.db" "$T/a/libgood.so")
+check "environment policy deleted before the first dlopen: refused, naming it" \
+	grep -q "^ERR $T/a/libgood.so: dlguard: .*environment policy $T/gone.db unusable" <<<"$out"
+check "... never ran" not_ran good
+
+# Missing from the start on a machine where `dlguard install` ran (its
+# on_error record is there): a missing compiled policy, not "no policy".
+clear_markers
+out=$(ON_ERROR=deny-dlopen in_etc "" env LD_PRELOAD=$DLG_PRELOAD "$L" "$T/a/libgood.so")
+check "installed, compiled policy missing: dlopen refused, naming it" \
+	grep -q "^ERR $T/a/libgood.so: dlguard: .*system policy /etc/dlguard/policy.db unusable" <<<"$out"
+check "... never ran" not_ran good
+out=$(ON_ERROR=deny-dlopen in_etc "" env LD_PRELOAD=$DLG_PRELOAD sh -c 'echo started')
+check "... processes still start" [ "$out" = started ]
+out=$(ON_ERROR=allow in_etc "" env LD_PRELOAD=$DLG_PRELOAD "$L" "$T/a/libgood.so")
+check "... with on_error = allow: dlopen goes on" grep -q "^OK $T/a/libgood.so" <<<"$out"
+
 out=$(in_etc "" env LD_PRELOAD=$DLG_PRELOAD "$L" "$T/b/libevil.so")
-check "no system policy and no environment policy: pass-through" grep -q "^OK " <<<"$out"
+check "no system policy, no install record, no environment policy: pass-through" grep -q "^OK " <<<"$out"
 
 finish
