@@ -44,4 +44,22 @@ check "... with the rule and reason" grep -q "by default: no rule matched; defau
 check "allowed loads are not sent to syslog" bash -c "! grep -q libgood '$T/syslog.out'"
 check "... and nothing was written to the program's stderr" bash -c "! grep -q '^dlguard' '$T/out'"
 
+# An unusable policy is reported once per process, however many dlopens it
+# refuses (issue 5's fail-safe: "logs once per process at most").
+head -c 100 "$T/p.db" > "$T/cut.db"
+stage "$T/ok2" plug
+unshare -m bash -c '
+	T=$0; shift
+	mount -t tmpfs tmpfs /dev && mknod -m 666 /dev/null c 1 3 && mknod -m 666 /dev/zero c 1 5 &&
+	mknod -m 666 /dev/urandom c 1 9 || exit 1
+	python3 "$T/listen.py" /dev/log "$T/syslog2.out" & pid=$!
+	for i in $(seq 50); do [ -e "$T/syslog2.out.ready" ] && break; sleep 0.1; done
+	DLGUARD_POLICY=$T/cut.db LD_PRELOAD="$DLG_PRELOAD" "$DLG_FIXTURES/loader" "$T/ok/libgood.so" \
+		"$T/bad/libevil.so" "$T/ok2/libplug.so" > "$T/out2" 2>&1
+	sleep 0.5; kill $pid' "$T"
+check "unusable policy: every dlopen refused" [ "$(grep -c "^ERR .*environment policy $T/cut.db unusable" "$T/out2")" = 3 ]
+check "... reported to syslog exactly once" [ "$(grep -c . "$T/syslog2.out")" = 1 ]
+check "... naming the policy and why" grep -q "environment policy $T/cut.db unusable (.*); denying dlopen in pid" "$T/syslog2.out"
+check "... and nothing on the program's stderr" bash -c "! grep -q '^dlguard' '$T/out2'"
+
 finish
