@@ -26,10 +26,12 @@ rules = ( { action = "allow"; dir = "$SYSLIB"; } );
 EOF
 
 # in_etc SYSTEM_DB CMD... : run CMD with SYSTEM_DB installed as the system policy
+# (SYSWIDE=1: and the guard in /etc/ld.so.preload, as `dlguard install` does)
 in_etc() {
 	local db=$1; shift
 	rm -rf "$T/upper" "$T/work"; mkdir -p "$T/upper/dlguard" "$T/work"
 	[ -n "$db" ] && cp "$db" "$T/upper/dlguard/policy.db"
+	[ -n "${SYSWIDE:-}" ] && printf '%s\n' "$DLG_PRELOAD" > "$T/upper/ld.so.preload"
 	[ -n "${ON_ERROR:-}" ] && printf '%s\n' "$ON_ERROR" > "$T/upper/dlguard/on_error"
 	[ -n "${ON_ERROR_OWNER:-}" ] && chown "$ON_ERROR_OWNER" "$T/upper/dlguard/on_error"
 	unshare -m bash -c 'mount -t overlay overlay -o lowerdir=/etc,upperdir="$0",workdir="$1" /etc &&
@@ -59,12 +61,15 @@ clear_markers
 out=$(OWNER=65534 in_etc "$T/system.db" env LD_PRELOAD=$DLG_PRELOAD "$L" "$T/a/libgood.so")
 check "a system policy not owned by root is not trusted" grep -q "^ERR .*system policy /etc/dlguard/policy.db unusable: not root-owned" <<<"$out"
 check "... and nothing ran" not_ran good
+out=$(SYSWIDE=1 OWNER=65534 in_etc "$T/system.db" /bin/sh -c 'echo started')
+check "... system-wide, processes still start and /bin/sh works" [ "$out" = started ]
 
 head -c 100 "$T/system.db" > "$T/cut.db"
 out=$(in_etc "$T/cut.db" env LD_PRELOAD=$DLG_PRELOAD "$L" "$T/a/libgood.so")
 check "a truncated system policy is refused with a reason" grep -q "^ERR .*unusable: .*" <<<"$out"
-out=$(in_etc "$T/cut.db" sh -c 'echo started')
-check "... and processes still start" [ "$out" = started ]
+out=$(SYSWIDE=1 in_etc "$T/cut.db" /bin/sh -c 'echo started; '"$L"' '"$T/a/libgood.so")
+check "... and, system-wide, processes still start and /bin/sh works" grep -qx started <<<"$out"
+check "... while their dlopens are refused" grep -q "^ERR $T/a/libgood.so: .*unusable" <<<"$out"
 
 # Fail-safe: an unusable system policy applies on_error as the last install
 # recorded it (/etc/dlguard/on_error, root-owned); anything else means
@@ -104,8 +109,8 @@ out=$(ON_ERROR=deny-dlopen in_etc "" env LD_PRELOAD=$DLG_PRELOAD "$L" "$T/a/libg
 check "installed, compiled policy missing: dlopen refused, naming it" \
 	grep -q "^ERR $T/a/libgood.so: dlguard: .*system policy /etc/dlguard/policy.db unusable" <<<"$out"
 check "... never ran" not_ran good
-out=$(ON_ERROR=deny-dlopen in_etc "" env LD_PRELOAD=$DLG_PRELOAD sh -c 'echo started')
-check "... processes still start" [ "$out" = started ]
+out=$(SYSWIDE=1 ON_ERROR=deny-dlopen in_etc "" /bin/sh -c 'echo started')
+check "... system-wide, processes still start and /bin/sh works" [ "$out" = started ]
 out=$(ON_ERROR=allow in_etc "" env LD_PRELOAD=$DLG_PRELOAD "$L" "$T/a/libgood.so")
 check "... with on_error = allow: dlopen goes on" grep -q "^OK $T/a/libgood.so" <<<"$out"
 
