@@ -99,6 +99,17 @@ check "already loaded: the engine was never loaded" not engine_loaded loaded
 check "a new object: its dlopen succeeds" trace_loader fresh "$D/libgood.so"
 check "a new object: the front loaded the engine to decide" engine_loaded fresh
 
+# `dlguard run` compiles a policy text as `dlguard compile` does: the
+# processes it starts are decided at start-up by the front alone.
+run_cli() { # run_cli NAME [RUN OPTION]
+	strace -f -qq -o "$T/$1.trace" -e trace=openat "$DLG_CLI" run -p "$T/p.conf" ${2:-} \
+		-- /bin/true
+}
+check "dlguard run: the program runs" run_cli runfp
+check "... its start-up decided without the engine" not engine_loaded runfp
+check "dlguard run --no-fingerprints: the program runs" run_cli runnofp --no-fingerprints
+check "... the engine loaded to decide its start-up" engine_loaded runnofp
+
 # Another name for the same file: recorded names are exact, so this one is
 # decided in full (and allowed by its canonical path).
 check "a symlink name: the program runs" run link "$T/p.db" "$D/link.so"

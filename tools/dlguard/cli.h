@@ -20,6 +20,16 @@ int cmd_verify(int argc, char **argv);
 struct dlg_policy;
 struct dlg_policy *cli_load_policy(const char *path, int quiet_warnings);
 
+/* Records in p what the guard needs to skip work on this machine's files as
+ * they are now: stat fingerprints of the pinned files (trusted without
+ * reading while unchanged) and start-up verdicts (a process start decided
+ * from one pread and a stat per object). Diagnostics name what (the policy
+ * text) on stderr; fps and sus may be NULL. 0, or -1 on error. */
+struct dlg_fp_stats;
+struct dlg_startup_stats;
+int cli_collect_fingerprints(struct dlg_policy *p, const char *what, struct dlg_fp_stats *fps,
+			     struct dlg_startup_stats *sus);
+
 /* Absolute path of the preload library (the guard's front) that belongs to
  * this dlguard binary; -1 unless its engine is beside it too. */
 int cli_preload_path(char *out, unsigned long len);

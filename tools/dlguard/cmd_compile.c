@@ -50,14 +50,8 @@ int cmd_compile(int argc, char **argv)
 		p->mode = DLG_MODE_AUDIT;
 	/* The files as they are now: the guard trusts a file whose fstat still
 	 * matches without reading it, and hashes any other. */
-	if (fingerprints && dlg_fingerprint_collect(p, NULL, &fps, err, sizeof err) != 0) {
-		fprintf(stderr, "dlguard: %s: fingerprints: %s\n", argv[optind], err);
+	if (fingerprints && cli_collect_fingerprints(p, argv[optind], &fps, &sus) != 0)
 		goto end;
-	}
-	if (fingerprints && dlg_startup_collect(p, NULL, &sus, err, sizeof err) != 0) {
-		fprintf(stderr, "dlguard: %s: start-up verdicts: %s\n", argv[optind], err);
-		goto end;
-	}
 	if (dlg_db_write_file(p, out, err, sizeof err) != 0) {
 		fprintf(stderr, "dlguard: %s: %s\n", out, err);
 		goto end;

@@ -287,14 +287,8 @@ static int install_policy(const struct paths *p, const char *conf)
 	/* Fingerprints and start-up verdicts describe this machine's files:
 	 * not those of a tree installed into with --root, whose paths name
 	 * other files. */
-	if (!p->root[0] && dlg_fingerprint_collect(pol, NULL, &fps, err, sizeof err) != 0) {
-		fprintf(stderr, "dlguard: %s: fingerprints: %s\n", conf, err);
+	if (!p->root[0] && cli_collect_fingerprints(pol, conf, &fps, &sus) != 0)
 		goto end;
-	}
-	if (!p->root[0] && dlg_startup_collect(pol, NULL, &sus, err, sizeof err) != 0) {
-		fprintf(stderr, "dlguard: %s: start-up verdicts: %s\n", conf, err);
-		goto end;
-	}
 	if (dlg_db_write_file(pol, tmp, err, sizeof err) != 0) {
 		fprintf(stderr, "dlguard: %s: %s\n", tmp, err);
 		goto end;

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fingerprint.h"
 #include "policy_conf.h"
+#include "startup_verdicts.h"
 
 static void print_diags(const char *path, const struct dlg_diags *d, int quiet_warnings)
 {
@@ -74,4 +76,22 @@ int cli_engine_path(const char *preload, char *out, unsigned long len)
 		return -1;
 	n = snprintf(out, len, "%.*s/libdlguard-engine.so", (int)(slash - preload), preload);
 	return n < 0 || (unsigned long)n >= len ? -1 : 0;
+}
+
+int cli_collect_fingerprints(struct dlg_policy *p, const char *what, struct dlg_fp_stats *fps,
+			     struct dlg_startup_stats *sus)
+{
+	struct dlg_fp_stats fps0;
+	struct dlg_startup_stats sus0;
+	char err[512];
+
+	if (dlg_fingerprint_collect(p, NULL, fps ? fps : &fps0, err, sizeof err) != 0) {
+		fprintf(stderr, "dlguard: %s: fingerprints: %s\n", what, err);
+		return -1;
+	}
+	if (dlg_startup_collect(p, NULL, sus ? sus : &sus0, err, sizeof err) != 0) {
+		fprintf(stderr, "dlguard: %s: start-up verdicts: %s\n", what, err);
+		return -1;
+	}
+	return 0;
 }
