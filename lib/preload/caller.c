@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "loaded.h"
+
 /* glibc relocates d_ptr entries of a writable dynamic section in place
  * (elf_get_dynamic_info), but not of a read-only one; a value below the load
  * address is still an offset. */
@@ -97,7 +99,7 @@ void caller_main(const char *exe, struct caller_info *ci)
 {
 	memset(&ci->obj, 0, sizeof ci->obj);
 	ci->is_main = true;
-	dl_iterate_phdr(main_cb, &ci->obj);
+	dlg_iterate_phdr(main_cb, &ci->obj);
 	set_origin(ci, exe);
 }
 

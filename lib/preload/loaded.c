@@ -25,8 +25,84 @@ struct seen {
 
 static struct seen *seen;
 /* Taken only while other threads exist: a single-threaded process (most of
- * them, and the only kind a lock could not help) pays no lock per dlopen. */
+ * them) pays no lock per dlopen. Never waited for: a thread that finds it
+ * taken does without the cache for that call, so a child forked while
+ * another thread held it cannot deadlock on it. */
 static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool seen_take(bool locked)
+{
+	return !locked || pthread_mutex_trylock(&seen_lock) == 0;
+}
+
+static void seen_drop(bool locked)
+{
+	if (locked)
+		pthread_mutex_unlock(&seen_lock);
+}
+
+/* dl_iterate_phdr holds the loader's dl_load_write_lock while it runs, and
+ * glibc (2.36) does not reset that lock in the child of a fork: a fork made
+ * while another thread was inside it leaves the child blocked in its next
+ * dl_iterate_phdr -- with the guard, its next dlopen. A program calls
+ * dl_iterate_phdr rarely; the guard calls it in every dlopen. So the
+ * guard's calls are made under a read lock that a fork handler takes for
+ * writing: no fork starts while one of them is in flight. The handlers are
+ * registered by the first call (a process's first dlopen, before it can
+ * race with a fork unless it already has threads). */
+static pthread_rwlock_t iterate_lock = PTHREAD_RWLOCK_INITIALIZER;
+static int atfork_state;        /* 0: not registered, 1: being registered, 2: done */
+
+static void fork_prepare(void)
+{
+	pthread_rwlock_wrlock(&iterate_lock);
+}
+
+static void fork_parent(void)
+{
+	pthread_rwlock_unlock(&iterate_lock);
+}
+
+/* The child's only thread has another thread id than the writer recorded:
+ * a fresh lock, not an unlock. */
+static void fork_child(void)
+{
+	static const pthread_rwlock_t fresh = PTHREAD_RWLOCK_INITIALIZER;
+
+	memcpy(&iterate_lock, &fresh, sizeof fresh);
+}
+
+/* Without pthread_once, whose first run ends in a FUTEX_WAKE. A thread
+ * that finds another registering waits the few instructions it takes. */
+static void ensure_atfork(void)
+{
+	int expected = 0;
+
+	if (__atomic_load_n(&atfork_state, __ATOMIC_ACQUIRE) == 2)
+		return;
+	if (__atomic_compare_exchange_n(&atfork_state, &expected, 1, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE)) {
+		pthread_atfork(fork_prepare, fork_parent, fork_child);
+		__atomic_store_n(&atfork_state, 2, __ATOMIC_RELEASE);
+		return;
+	}
+	while (__atomic_load_n(&atfork_state, __ATOMIC_ACQUIRE) != 2)
+		__builtin_ia32_pause();
+}
+
+int dlg_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
+{
+	bool locked = !__libc_single_threaded;
+	int rc;
+
+	ensure_atfork();
+	if (locked)
+		pthread_rwlock_rdlock(&iterate_lock);
+	rc = dl_iterate_phdr(cb, data);
+	if (locked)
+		pthread_rwlock_unlock(&iterate_lock);
+	return rc;
+}
 
 struct generation {
 	unsigned long long adds, subs;
@@ -123,25 +199,19 @@ bool dlg_loaded_name(const char *name)
 
 	if (!*name)
 		return false;
-	dl_iterate_phdr(generation_cb, &gen);
-	if (gen.adds) {
-		if (locked)
-			pthread_mutex_lock(&seen_lock);
+	dlg_iterate_phdr(generation_cb, &gen);
+	if (gen.adds && seen_take(locked)) {
 		hit = seen_lookup(name, &gen);
-		if (locked)
-			pthread_mutex_unlock(&seen_lock);
+		seen_drop(locked);
 	}
 	/* A name with '$' is never added: no need to look for one first. */
 	if (hit || strchr(name, '$'))
 		return hit;
 	q.slash = strchr(name, '/') != NULL;
-	dl_iterate_phdr(match_cb, &q);
-	if (q.found && gen.adds) {
-		if (locked)
-			pthread_mutex_lock(&seen_lock);
+	dlg_iterate_phdr(match_cb, &q);
+	if (q.found && gen.adds && seen_take(locked)) {
 		seen_add(name, &gen);
-		if (locked)
-			pthread_mutex_unlock(&seen_lock);
+		seen_drop(locked);
 	}
 	return q.found;
 }

@@ -4,6 +4,7 @@
 #ifndef DLGUARD_LOADED_H
 #define DLGUARD_LOADED_H
 
+#include <link.h>
 #include <stdbool.h>
 
 /* True when a loaded object of the caller's namespace answers to name
@@ -14,5 +15,9 @@
  * knows every name an object was asked for under), so a true answer means a
  * dlopen(name, RTLD_NOLOAD) finds the object without touching a file. */
 bool dlg_loaded_name(const char *name);
+
+/* dl_iterate_phdr, made so that no fork starts while it runs (loaded.c says
+ * why): what the guard's dlopen paths call instead. */
+int dlg_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data);
 
 #endif

@@ -37,4 +37,19 @@ cp "$race/evil" "$race/lib.so"
 "$DLG_FIXTURES/loader" "$race/lib.so" > /dev/null 2>&1
 check "(control: unguarded, the swapped-in library runs)" ran evil
 
+# Fork while another thread is inside the guard's dlopen of an already-loaded
+# library: glibc does not reset the lock dl_iterate_phdr holds in the child,
+# so a guard calling it unprotected leaves such a child hung in its first
+# dlopen (seen: 15 children of 300). Without the guard the program is fine.
+stage "$T/fk" good
+compile_policy fork <<EOF
+version = 1; default = "deny";
+rules = ( { action = "allow"; dir = "$SYSLIB"; }, { action = "allow"; dir = "$T/fk"; } );
+EOF
+fk() { timeout 280 "$@" "$DLG_FIXTURES/forker" --keep "$T/fk/libgood.so" "$T/fk/libgood.so" 300; }
+out=$(fk env)
+check "fork during dlopen, without the guard: no child hangs ($out)" [ "$out" = "OK 300" ]
+out=$(fk env DLGUARD_POLICY="$T/fork.db" LD_PRELOAD="$DLG_PRELOAD")
+check "fork during dlopen, with the guard: no child hangs ($out)" [ "$out" = "OK 300" ]
+
 finish
