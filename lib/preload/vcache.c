@@ -24,6 +24,9 @@ struct entry {
 	char blob[BLOB];
 };
 
+/* Never waited for: a thread that finds it taken goes without the cache for
+ * that call (a full decision), so a child forked while another thread held
+ * it cannot block on it. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry cache[SLOTS];
 static unsigned next_victim;
@@ -96,7 +99,8 @@ bool vcache_get(const struct stat *st, char *canon, size_t len, struct decision 
 	bool hit = false;
 
 	*have_dyn = false;
-	pthread_mutex_lock(&lock);
+	if (pthread_mutex_trylock(&lock) != 0)
+		return false;
 	for (unsigned i = 0; i < SLOTS && !hit; i++) {
 		const struct entry *e = &cache[i];
 		if (!same(e, st) || strlen(e->canon) >= len)
@@ -114,7 +118,8 @@ bool vcache_known(const struct stat *st)
 {
 	bool hit = false;
 
-	pthread_mutex_lock(&lock);
+	if (pthread_mutex_trylock(&lock) != 0)
+		return false;
 	for (unsigned i = 0; i < SLOTS && !hit; i++)
 		hit = same(&cache[i], st);
 	pthread_mutex_unlock(&lock);
@@ -126,9 +131,8 @@ void vcache_put(const struct stat *st, const char *canon, const struct decision 
 {
 	struct entry *e;
 
-	if (strlen(canon) >= sizeof e->canon)
+	if (strlen(canon) >= sizeof e->canon || pthread_mutex_trylock(&lock) != 0)
 		return;
-	pthread_mutex_lock(&lock);
 	e = &cache[next_victim++ % SLOTS];
 	e->used = true;
 	e->dev = st->st_dev;
