@@ -73,7 +73,9 @@ static void fork_child(void)
 }
 
 /* Without pthread_once, whose first run ends in a FUTEX_WAKE. A thread
- * that finds another registering waits the few instructions it takes. */
+ * that finds another registering waits the few instructions it takes.
+ * (The lock prefers readers, glibc's default: a thread that took it and is
+ * interrupted by a handler that dlopens takes it again without blocking.) */
 static void ensure_atfork(void)
 {
 	int expected = 0;
@@ -87,7 +89,7 @@ static void ensure_atfork(void)
 		return;
 	}
 	while (__atomic_load_n(&atfork_state, __ATOMIC_ACQUIRE) != 2)
-		__builtin_ia32_pause();
+		continue;
 }
 
 int dlg_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
