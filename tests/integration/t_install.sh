@@ -39,6 +39,19 @@ sed 's/^version = 1;/version = 1; on_error = "allow";/' "$R/etc/dlguard/policy.c
 "$D" install --root "$R" --policy "$T/allow-on-error.conf" > /dev/null
 check "install records on_error = allow" [ "$(cat "$R/etc/dlguard/on_error")" = allow ]
 check "... and status shows it" grep -q "^on_error: allow" <<<"$("$D" status --root "$R")"
+# status says what the guard does when the compiled policy is gone: with
+# install's record, on_error; without one, nothing is applied.
+mv "$R/etc/dlguard/policy.db" "$T/kept.db"
+out=$("$D" status --root "$R")
+check "status, compiled policy missing: unusable, on_error = allow applies" \
+	bash -c 'grep -q "^policy: .*unusable" <<<"$1" && grep -q "^on_error: allow: the system policy is not applied" <<<"$1"' _ "$out"
+echo deny-dlopen > "$R/etc/dlguard/on_error"
+check "... on_error = deny-dlopen: every guarded dlopen refused" \
+	grep -q "^on_error: deny-dlopen: every guarded dlopen is refused" <<<"$("$D" status --root "$R")"
+mv "$R/etc/dlguard/on_error" "$T/kept.on_error"
+check "... and without install's record: none, passed through" \
+	grep -q "^policy:   none (.*no record of dlguard install)" <<<"$("$D" status --root "$R")"
+mv "$T/kept.db" "$R/etc/dlguard/policy.db"; mv "$T/kept.on_error" "$R/etc/dlguard/on_error"
 "$D" install --root "$R" > /dev/null
 "$D" uninstall --root "$R" > /dev/null
 

@@ -459,7 +459,25 @@ int cmd_status(int argc, char **argv)
 	       installed ? "lists" : "does not list");
 	printf("library:  %s\n", p.lib);
 	if (dlg_db_open_file(&db, p.db, &st, err, sizeof err) != 0) {
+		/* What every guarded process then does (README, "Policies"). */
+		int record = read_preload(p.on_error, buf, 64, &len) == 0 && len;
+
+		if (!record && lstat(p.db, &st) != 0 && errno == ENOENT) {
+			printf("policy:   none (%s missing, and no record of dlguard install): "
+			       "dlopen is passed through\n", p.db);
+			return installed ? 1 : 0;
+		}
 		printf("policy:   %s: unusable: %s\n", p.db, err);
+		if (record && strncmp(buf, "allow\n", 6) == 0 &&
+		    (stat(p.on_error, &st) != 0 || !dlg_root_only(&st)))
+			printf("on_error: deny-dlopen (%s says allow, but is not root-owned or is "
+			       "writable by group/others: ignored): every guarded dlopen is refused\n",
+			       p.on_error);
+		else if (record && strncmp(buf, "allow\n", 6) == 0)
+			printf("on_error: allow: the system policy is not applied\n");
+		else
+			printf("on_error: deny-dlopen%s: every guarded dlopen is refused\n",
+			       record ? "" : " (default)");
 		return installed ? 1 : 0;
 	}
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&st.st_mtime));
