@@ -153,8 +153,6 @@ bool closure_check(const struct closure_root *root, closure_decide_fn decide, vo
 	struct walk w = { NULL, 0, 4, root, decide, ctx, reason, len };
 	bool ok = true;
 
-	if (closure_all_loaded(root->dyn))
-		return true;
 	w.v = calloc(w.cap, sizeof *w.v);
 	if (!w.v) {
 		snprintf(reason, len, "out of memory checking dependencies");

@@ -24,7 +24,9 @@ struct closure_root {
 #define CLOSURE_MAX 512
 
 /* Nothing to map but the root: every name it needs is already loaded
- * (loaded.h), so closure_check has nothing to search for or decide. */
+ * (loaded.h), so closure_check has nothing to search for or decide -- the
+ * common case, which callers test first (closure_check would find the same,
+ * walking the closure). */
 bool closure_all_loaded(const struct dlg_elf_dyn *dyn);
 
 /* Walks the closure breadth-first, as _dl_map_object_deps does. Returns
