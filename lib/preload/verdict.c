@@ -212,6 +212,8 @@ static int installed_on_error(void)
 	return n > 0 && strncmp(buf, "allow\n", 6) == 0;
 }
 
+#define RECORD_UNREAD (-2)
+
 static bool installed_on_error_allows(void)
 {
 	return installed_on_error() == 1;
@@ -238,6 +240,8 @@ DLG_START_TEXT static const char *copy_env(const char *var, char *small, size_t 
 
 DLG_START_TEXT void verdict_init(void)
 {
+	int record = RECORD_UNREAD;     /* installed_on_error(), read at most once here */
+
 	if (front) {
 		/* the environment as the front read it at start-up */
 		hot.env.secure = front->secure;
@@ -261,14 +265,18 @@ DLG_START_TEXT void verdict_init(void)
 	 * machine (its on_error record is there). A missing policy that is
 	 * expected is an unusable one, and on_error applies. Otherwise a
 	 * system policy absent when the process started stays absent. */
-	hot.sys.expected = front ? !front->sys_absent || installed_on_error() >= 0
-				 : installed_on_error() >= 0;
+	if (front && !front->sys_absent) {
+		hot.sys.expected = true;
+	} else {
+		record = installed_on_error();
+		hot.sys.expected = record >= 0;
+	}
 	if (front && front->sys_absent && !hot.sys.expected)
 		hot.sys.state = SLOT_ABSENT;
 	else
 		peek_slot(&hot.sys);
 	if (hot.sys.state == SLOT_ERROR)
-		hot.sys.on_error_allow = installed_on_error_allows();
+		hot.sys.on_error_allow = (record == RECORD_UNREAD ? installed_on_error() : record) == 1;
 	if (hot.envp.path)
 		peek_slot(&hot.envp);
 }
