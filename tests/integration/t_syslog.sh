@@ -29,16 +29,20 @@ with open(out, "wb") as f:
     except socket.timeout:
         pass
 EOF
-# In the namespace: a tmpfs over /dev with the few nodes needed, and the
-# listening socket as /dev/log.
-unshare -m bash -c '
-	T=$0; shift
-	mount -t tmpfs tmpfs /dev && mknod -m 666 /dev/null c 1 3 && mknod -m 666 /dev/zero c 1 5 &&
-	mknod -m 666 /dev/urandom c 1 9 || exit 1
-	python3 "$T/listen.py" /dev/log "$T/syslog.out" & pid=$!
-	for i in $(seq 50); do [ -e "$T/syslog.out.ready" ] && break; sleep 0.1; done
-	DLGUARD_POLICY=$T/p.db LD_PRELOAD="$DLG_PRELOAD" "$DLG_FIXTURES/loader" "$T/ok/libgood.so" "$T/bad/libevil.so" > "$T/out" 2>&1
-	sleep 0.5; kill $pid' "$T"
+# with_syslog LOG OUT POLICY LIB... : the loader under POLICY, its output in
+# OUT, in a private mount namespace: a tmpfs over /dev with the few nodes
+# needed, and a listening socket as /dev/log whose datagrams go to LOG.
+with_syslog() {
+	unshare -m bash -c '
+		T=$0 log=$1 out=$2 db=$3; shift 3
+		mount -t tmpfs tmpfs /dev && mknod -m 666 /dev/null c 1 3 &&
+		mknod -m 666 /dev/zero c 1 5 && mknod -m 666 /dev/urandom c 1 9 || exit 1
+		python3 "$T/listen.py" /dev/log "$log" & pid=$!
+		for i in $(seq 50); do [ -e "$log.ready" ] && break; sleep 0.1; done
+		DLGUARD_POLICY=$db LD_PRELOAD="$DLG_PRELOAD" "$DLG_FIXTURES/loader" "$@" > "$out" 2>&1
+		sleep 0.5; kill $pid' "$T" "$@"
+}
+with_syslog "$T/syslog.out" "$T/out" "$T/p.db" "$T/ok/libgood.so" "$T/bad/libevil.so"
 check "the denial reached syslog" grep -q "^<84>dlguard\[[0-9]*\]: deny $T/bad/libevil.so" "$T/syslog.out"
 check "... with the rule and reason" grep -q "by default: no rule matched; default deny" "$T/syslog.out"
 check "allowed loads are not sent to syslog" bash -c "! grep -q libgood '$T/syslog.out'"
@@ -48,15 +52,8 @@ check "... and nothing was written to the program's stderr" bash -c "! grep -q '
 # refuses (issue 5's fail-safe: "logs once per process at most").
 head -c 100 "$T/p.db" > "$T/cut.db"
 stage "$T/ok2" plug
-unshare -m bash -c '
-	T=$0; shift
-	mount -t tmpfs tmpfs /dev && mknod -m 666 /dev/null c 1 3 && mknod -m 666 /dev/zero c 1 5 &&
-	mknod -m 666 /dev/urandom c 1 9 || exit 1
-	python3 "$T/listen.py" /dev/log "$T/syslog2.out" & pid=$!
-	for i in $(seq 50); do [ -e "$T/syslog2.out.ready" ] && break; sleep 0.1; done
-	DLGUARD_POLICY=$T/cut.db LD_PRELOAD="$DLG_PRELOAD" "$DLG_FIXTURES/loader" "$T/ok/libgood.so" \
-		"$T/bad/libevil.so" "$T/ok2/libplug.so" > "$T/out2" 2>&1
-	sleep 0.5; kill $pid' "$T"
+with_syslog "$T/syslog2.out" "$T/out2" "$T/cut.db" "$T/ok/libgood.so" "$T/bad/libevil.so" \
+	"$T/ok2/libplug.so"
 check "unusable policy: every dlopen refused" [ "$(grep -c "^ERR .*environment policy $T/cut.db unusable" "$T/out2")" = 3 ]
 check "... reported to syslog exactly once" [ "$(grep -c . "$T/syslog2.out")" = 1 ]
 check "... naming the policy and why" grep -q "environment policy $T/cut.db unusable (.*); denying dlopen in pid" "$T/syslog2.out"
