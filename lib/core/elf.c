@@ -601,7 +601,14 @@ void dlg_elf_dyn_free(struct dlg_elf_dyn *d)
 	if (!d)
 		return;
 	free(d->strbuf);
-	memset(d, 0, sizeof *d);
+	/* needed[] past n_needed is never read: clearing all 2 KB of it would
+	 * be most of the cost of a cached dlopen's copy. */
+	memset(d->needed, 0, (d->n_needed < DLG_ELF_MAX_NEEDED ? d->n_needed : DLG_ELF_MAX_NEEDED) *
+				     sizeof d->needed[0]);
+	d->soname = d->rpath = d->runpath = NULL;
+	d->n_needed = 0;
+	d->flags_1 = 0;
+	d->strbuf = NULL;
 }
 
 /* is_dst (elf/dl-load.c): REF follows the '$' (optionally in braces) and

@@ -350,6 +350,13 @@ int dlg_expand_dst(const struct dlg_search_ctx *ctx, const struct dlg_search_obj
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	if (!memchr(in, '$', inlen)) {
+		if (inlen >= outlen)
+			goto toolong;
+		memcpy(out, in, inlen);
+		out[inlen] = '\0';
+		return 0;
+	}
 	while (i < inlen) {
 		const char *repl = NULL, *rest;
 		size_t len, rn, rl;

@@ -21,6 +21,7 @@ struct entry {
 	unsigned short soname, rpath, runpath;
 	unsigned short needed[DLG_ELF_MAX_NEEDED];
 	unsigned short n_needed;
+	unsigned short blob_used;
 	char blob[BLOB];
 };
 
@@ -71,16 +72,18 @@ static void pack_dyn(struct entry *e, const struct dlg_elf_dyn *dyn)
 		e->needed[i] = pack(e, &used, dyn->needed[i], &fits);
 	e->n_needed = (unsigned short)dyn->n_needed;
 	e->flags_1 = dyn->flags_1;
+	e->blob_used = (unsigned short)used;
 	e->have_dyn = fits;
 }
 
+/* Only what the entry holds is copied: a cached dlopen pays for every byte
+ * (dyn's needed[] alone is 2 KB). */
 static bool unpack_dyn(const struct entry *e, struct dlg_elf_dyn *dyn)
 {
-	memset(dyn, 0, sizeof *dyn);
-	dyn->strbuf = malloc(BLOB);
+	dyn->strbuf = malloc(e->blob_used ? e->blob_used : 1);
 	if (!dyn->strbuf)
 		return false;
-	memcpy(dyn->strbuf, e->blob, BLOB);
+	memcpy(dyn->strbuf, e->blob, e->blob_used);
 #define STR(x) ((x) == NO_STR ? NULL : dyn->strbuf + (x))
 	dyn->soname = STR(e->soname);
 	dyn->rpath = STR(e->rpath);
