@@ -9,6 +9,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -126,6 +127,45 @@ static int loaded_setup(int argc, char **argv, char *err, size_t len)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* dlopen-viafd PATH: what a guard that loads the inode it checked must */
+/* add to dlopen PATH at the least, done by hand without any guard: open */
+/* and fstat PATH, dlopen /proc/self/fd/N (ld.so opens that), close.    */
+
+static int viafd_cycle(char *err, size_t len)
+{
+	char proc[64];
+	struct stat st;
+	void *h;
+	int fd = open(g.path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(err, len, "%s: %s", g.path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	h = dlopen(proc, RTLD_NOW | RTLD_LOCAL);
+	close(fd);
+	if (!h) {
+		snprintf(err, len, "dlopen: %s", dlerror());
+		return -1;
+	}
+	if (dlclose(h) != 0) {
+		snprintf(err, len, "dlclose: %s", dlerror());
+		return -1;
+	}
+	return 0;
+}
+
+static int viafd_setup(int argc, char **argv, char *err, size_t len)
+{
+	if (dlopen_setup(argc, argv, err, len) != 0)
+		return -1;
+	return viafd_cycle(err, len);
+}
+
 static const struct bench_op spawn_op = {
 	"spawn", "[VAR=VALUE...] -- PROGRAM [ARGS...]  posix_spawn + waitpid, exit 0 required",
 	spawn_setup, spawn_run,
@@ -139,4 +179,9 @@ static const struct bench_op loaded_op = {
 	loaded_setup, dl_cycle,
 };
 
-const struct bench_op *const bench_ops[] = { &spawn_op, &dlopen_op, &loaded_op, NULL };
+static const struct bench_op viafd_op = {
+	"dlopen-viafd", "PATH  open+fstat PATH, dlopen+dlclose /proc/self/fd/N, close (no guard)",
+	viafd_setup, viafd_cycle,
+};
+
+const struct bench_op *const bench_ops[] = { &spawn_op, &dlopen_op, &loaded_op, &viafd_op, NULL };
