@@ -4,7 +4,7 @@
 # dlerror untouched on success.
 . "$(dirname "$0")/lib.sh"
 
-stage "$T/lib" good
+stage "$T/lib" good plug evil
 compile_policy p <<EOF
 version = 1; default = "deny";
 rules = ( { action = "allow"; dir = "$SYSLIB"; }, { action = "allow"; dir = "$T/lib"; } );
@@ -33,6 +33,32 @@ cd "$T" || exit 1
 same "relative path with a slash" ./lib/libgood.so
 cd - > /dev/null || exit 1
 same "repeated load/unload" --repeat 50 "$T/lib/libgood.so"
+
+# The guard loads what it checked through /proc/self/fd/N, and the loader
+# matches a new name against every name a loaded object was asked for: with
+# the descriptor number reused, one spelling twice would hand back the
+# object loaded before. Then the object is renamed to its path, written
+# over the loader's copy of the /proc name (guard.c: fix_name), which is
+# what an object's constructor got from dladdr.
+same "objects loaded one after another keep their own names" \
+	"$T/lib/libgood.so" "$T/lib/libplug.so" "$T/lib/libevil.so" @close \
+	"$T/lib/libevil.so" "$T/lib/libgood.so" "$T/lib/libplug.so"
+same "a constructor's dladdr name reads as the path afterwards" "$T/lib/libplug.so" @self
+# A path of 4090 bytes (PATH_MAX is 4096): the /proc name padded to its
+# length still fits, and the object is loaded through it and renamed.
+deep=$T/lib
+while [ $((${#deep} + 200 + 11)) -le 4090 ]; do deep=$deep/$(printf '%0199d' 0); done
+deep=$deep/$(printf '%0*d' $((4090 - 11 - ${#deep} - 1)) 0)
+mkdir -p "$deep" && cp "$T/lib/libgood.so" "$deep/"
+same "a path of $((${#deep} + 11)) bytes: still renamed" "$deep/libgood.so" "$T/lib/libplug.so"
+if command -v strace > /dev/null && strace -qq -o /dev/null true 2> /dev/null; then
+	strace -f -qq -o "$T/deep.trace" -e trace=openat -E "LD_PRELOAD=$DLG_PRELOAD" \
+		-E "DLGUARD_POLICY=$T/p.db" timeout 60 "$L" "$deep/libgood.so" > /dev/null
+	check "... loaded through /proc/self/fd all the same" \
+		grep -qE 'openat\(AT_FDCWD, "/+proc/+self/+(\./+)*fd/+[0-9]+"' "$T/deep.trace"
+else
+	echo "skip: strace missing or not permitted (loading a long path through /proc)"
+fi
 
 # The front answers a dlopen of a name already loaded from a cache of names
 # (lib/preload/loaded.c), valid while nothing is loaded or unloaded. Once
