@@ -33,6 +33,13 @@ check "hash output equals sha256sum's" cmp -s "$T/sums" "$T/sums.ref"
 check "sha256sum -c accepts it" bash -c "cd '$T/lib' && sha256sum -c --quiet '$T/sums'"
 "$D" hash /dev/zero > /dev/null 2>&1
 check "hash refuses a device" [ $? -ne 0 ]
+check "hash --help prints its usage" bash -c "'$D' hash --help | grep -q '^usage: dlguard hash'"
+( cd "$T/lib" && cp libgood.so ./-good.so && "$D" hash -- -good.so ) > "$T/dash"
+check "hash -- takes a file named like an option" grep -q "  -good.so\$" "$T/dash"
+"$D" hash -x "$T/lib/libgood.so" > /dev/null 2>&1
+check "hash: an unknown option is a usage error" [ $? -eq 2 ]
+check "hash --rules after the files" bash -c \
+	"'$D' hash '$T/lib/libgood.so' --rules | grep -q 'path = \"$T/lib/libgood.so\"'"
 { printf 'version = 1; default = "deny";\nrules = (\n  { action = "allow"; dir = "%s"; },\n' "$SYSLIB"
   "$D" hash --rules "$T/lib/libgood.so"
   printf ');\n'; } > "$T/pasted.conf"

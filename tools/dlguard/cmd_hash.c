@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,23 +81,41 @@ end:
 	return rc;
 }
 
+static const char usage_text[] =
+	"usage: dlguard hash [--rules] [--] FILE...\n"
+	"  SHA-256 of each file, in sha256sum's format (sha256sum -c reads it).\n"
+	"  --rules    print policy rules instead: one allow rule per file, by its\n"
+	"             canonical path and digest, to paste into rules = ( ... )\n"
+	"  -h, --help this text\n";
+
 int cmd_hash(int argc, char **argv)
 {
-	int rules = 0, first = 1, rc = 0;
+	static const struct option opts[] = {
+		{ "rules", no_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int rules = 0, rc = 0, c;
 
-	if (argc > 1 && strcmp(argv[1], "--rules") == 0) {
-		rules = 1;
-		first = 2;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'r') {
+			rules = 1;
+		} else if (c == 'h') {
+			fputs(usage_text, stdout);
+			return 0;
+		} else {
+			fputs(usage_text, stderr);
+			return 2;
+		}
 	}
-	if (first < argc && strcmp(argv[first], "--") == 0)
-		first++;
-	if (first >= argc) {
-		fprintf(stderr, "usage: dlguard hash [--rules] FILE...\n");
+	if (optind >= argc) {
+		fputs(usage_text, stderr);
 		return 2;
 	}
 	if (rules)
 		printf("# paste into the rules = ( ... ) list of a policy\n");
-	for (int i = first; i < argc; i++)
+	for (int i = optind; i < argc; i++)
 		rc |= hash_one(argv[i], rules);
 	if (rules)
 		putchar('\n');

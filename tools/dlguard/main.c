@@ -10,7 +10,7 @@ static const struct {
 } commands[] = {
 	{ "check", cmd_check, "check [-q] FILE...            validate policy files" },
 	{ "compile", cmd_compile, "compile [--audit] [--no-fingerprints] FILE -o OUT   write the compiled policy the guard reads" },
-	{ "hash", cmd_hash, "hash [--rules] FILE...         SHA-256 (sha256sum format) or policy rules" },
+	{ "hash", cmd_hash, "hash [--rules] [--] FILE...    SHA-256 (sha256sum format) or policy rules" },
 	{ "run", cmd_run, "run [-p POLICY] [--audit] [--audit-mode] [--no-fingerprints] -- CMD [ARGS...]   run CMD under the guard" },
 	{ "keygen", cmd_keygen, "keygen [--type T] -o NAME      key pair NAME, NAME.pub (T: ed25519 ecdsa ecdsa-p384 rsa rsa-pss)" },
 	{ "sign", cmd_sign, "sign --key KEY [--sig-dir DIR] FILE...   detached FILE.sig, in the openssl CLI formats" },
