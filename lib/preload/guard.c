@@ -188,7 +188,10 @@ static int proc_path(int fd, size_t min_len, char *buf, size_t len)
  * dladdr, dl_iterate_phdr and later name matches see the real path.
  * The loader's l_name is its own malloc'ed copy of the string it opened,
  * which proc_path made at least as long as the path: the path is written
- * over it, under the lock dl_iterate_phdr holds. The pointer stays the
+ * over it, under the lock dl_iterate_phdr holds (so that no callback of
+ * another thread reads a half-written name; ld.so's own readers take
+ * other locks, and could see a mix of the two names, which matches no
+ * request, for the few nanoseconds of the copy). The pointer stays the
  * same, so a dli_fname an object's constructor kept (it saw the /proc
  * name) stays valid and now reads the path; ld.so frees it on dlclose. */
 struct rename {
@@ -217,7 +220,10 @@ static void fix_name(void *h, const char *proc, const char *path)
 	    r.n > strlen(proc) + 1)
 		return;
 	r.at = lm->l_name;
-	dlg_iterate_phdr(rename_cb, &r);
+	/* dl_iterate_phdr shows only the caller's namespace: an object of
+	 * another (dlmopen) is renamed without the lock. */
+	if (dlg_iterate_phdr(rename_cb, &r) == 0)
+		memcpy(lm->l_name, path, r.n);
 }
 
 /* An object whose own search paths or needed names use $ORIGIN must be

@@ -44,6 +44,8 @@ same "objects loaded one after another keep their own names" \
 	"$T/lib/libgood.so" "$T/lib/libplug.so" "$T/lib/libevil.so" @close \
 	"$T/lib/libevil.so" "$T/lib/libgood.so" "$T/lib/libplug.so"
 same "a constructor's dladdr name reads as the path afterwards" "$T/lib/libplug.so" @self
+same "dlmopen: the same, in a namespace of its own" --mopen "$T/lib/libgood.so" \
+	"$T/lib/libplug.so" @self
 # A path of 4090 bytes (PATH_MAX is 4096): the /proc name padded to its
 # length still fits, and the object is loaded through it and renamed.
 deep=$T/lib
