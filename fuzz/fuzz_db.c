@@ -7,10 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
+#include "fuzz_file.h"
 #include "policy_db.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -22,25 +21,13 @@ static const char *const paths[] = {
 	"/",
 };
 
-static int file_of(const uint8_t *data, size_t size)
-{
-	static int fd = -1;
-
-	if (fd < 0)
-		fd = memfd_create("fuzz-db", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, 0) != 0 ||
-	    (size && pwrite(fd, data, size, 0) != (ssize_t)size))
-		return -1;
-	return fd;
-}
-
 static void startup_reader(const uint8_t *data, size_t size)
 {
 	unsigned char fp[DLG_DB_BOOT_FP];
 	struct dlg_db_head head;
 	struct stat st;
 	char err[256];
-	int fd = file_of(data, size);
+	int fd = fuzz_file(data, size);
 
 	if (fd < 0 || fstat(fd, &st) != 0)
 		return;

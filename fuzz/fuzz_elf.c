@@ -6,31 +6,18 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "elf.h"
+#include "fuzz_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int file_of(const uint8_t *data, size_t size)
-{
-	static int fd = -1;
-
-	if (fd < 0)
-		fd = memfd_create("fuzz-elf", MFD_CLOEXEC);
-	if (fd < 0 || ftruncate(fd, 0) != 0 ||
-	    (size && pwrite(fd, data, size, 0) != (ssize_t)size))
-		return -1;
-	return fd;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct dlg_elf_dyn dyn;
 	char err[256];
 	size_t sum = 0;
-	int fd = file_of(data, size);
+	int fd = fuzz_file(data, size);
 
 	if (fd < 0)
 		return 0;
