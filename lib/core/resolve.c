@@ -817,28 +817,48 @@ static void cache_unload(struct cache *c)
 	munmap((void *)c->file, c->size);
 }
 
+static int cache_lookup(const struct cache *c, const struct dlg_hwcaps *h, const char *name,
+			char *out, size_t outlen)
+{
+	const char *best = cache_search(c, h, name);
+	size_t len = best ? strlen(best) : 0;
+
+	if (!best || len >= outlen)
+		return -1;
+	memcpy(out, best, len + 1);
+	return 0;
+}
+
 int dlg_ldcache_lookup(const char *cache_path, const struct dlg_hwcaps *h,
 		       const char *name, char *out, size_t outlen)
 {
 	struct cache c;
-	const char *best;
-	size_t len;
-	int rc = -1;
+	int rc;
 
 	if (!cache_path || !name || !out || outlen == 0)
 		return -1;
 	out[0] = '\0';
 	if (cache_load(cache_path, &c) != 0)
 		return -1;
-	best = cache_search(&c, h, name);
-	len = best ? strlen(best) : 0;
-	if (best && len < outlen) {
-		memcpy(out, best, len + 1);
-		rc = 0;
-	}
+	rc = cache_lookup(&c, h, name, out, outlen);
 	cache_unload(&c);
 	return rc;
 }
+
+#ifndef DLGUARD_IN_PRELOAD
+int dlg_ldcache_lookup_mem(const void *buf, size_t len, const struct dlg_hwcaps *h,
+			   const char *name, char *out, size_t outlen)
+{
+	struct cache c;
+
+	if (!buf || !name || !out || outlen == 0)
+		return -1;
+	out[0] = '\0';
+	if (cache_open_view(&c, buf, len) != 0)
+		return -1;
+	return cache_lookup(&c, h, name, out, outlen);
+}
+#endif
 
 #ifndef DLGUARD_IN_PRELOAD
 int dlg_ldcache_each(const char *cache_path, int (*cb)(const char *path, void *ctx), void *ctx)

@@ -97,6 +97,12 @@ enum dlg_resolve_rc dlg_resolve(const struct dlg_search_ctx *ctx, const char *na
 int dlg_ldcache_lookup(const char *cache_path, const struct dlg_hwcaps *h,
 		       const char *name, char *out, size_t outlen);
 
+/* The same on cache bytes the caller holds (len exactly), so that a fuzzer
+ * under ASan sees any read past them, which a file mapping would hide.
+ * CLI and tests only: not in the preload. */
+int dlg_ldcache_lookup_mem(const void *buf, size_t len, const struct dlg_hwcaps *h,
+			   const char *name, char *out, size_t outlen);
+
 /* Calls cb with the path of every entry of an ld.so.cache file that ld.so
  * (x86-64, libc6) may use, glibc-hwcaps subdirectories included, in the
  * file's order; the same path may come more than once. Stops at the first
