@@ -15,6 +15,11 @@ int cmd_status(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 
+/* The end of a subcommand's getopt loop: for -h/--help (opt 'h') prints
+ * usage to stdout and returns 0, for any option getopt refused prints it to
+ * stderr and returns 2 (the exit statuses). */
+int cli_usage(const char *usage, int opt);
+
 /* Parses and canonicalises a policy file, printing every diagnostic as
  * FILE:LINE: level: message to stderr. Returns NULL on any error. */
 struct dlg_policy;

@@ -101,12 +101,8 @@ int cmd_hash(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'r') {
 			rules = 1;
-		} else if (c == 'h') {
-			fputs(usage_text, stdout);
-			return 0;
 		} else {
-			fputs(usage_text, stderr);
-			return 2;
+			return cli_usage(usage_text, c);
 		}
 	}
 	if (optind >= argc) {

@@ -174,12 +174,8 @@ int cmd_keygen(int argc, char **argv)
 			type = optarg;
 		} else if (c == 'o') {
 			out = optarg;
-		} else if (c == 'h') {
-			fputs(usage_text, stdout);
-			return 0;
 		} else {
-			fputs(usage_text, stderr);
-			return 2;
+			return cli_usage(usage_text, c);
 		}
 	}
 	if (optind != argc) {

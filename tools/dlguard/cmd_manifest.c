@@ -354,12 +354,8 @@ int cmd_manifest(int argc, char **argv)
 			out = optarg;
 		} else if (c == 'a') {
 			l.all = true;
-		} else if (c == 'h') {
-			fputs(usage_text, stdout);
-			return 0;
 		} else {
-			fputs(usage_text, stderr);
-			return 2;
+			return cli_usage(usage_text, c);
 		}
 	}
 	if (!keyfile || !out || !*out || optind >= argc) {

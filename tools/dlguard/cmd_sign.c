@@ -121,12 +121,8 @@ int cmd_sign(int argc, char **argv)
 			key = optarg;
 		} else if (c == 'd') {
 			dir = optarg;
-		} else if (c == 'h') {
-			fputs(usage_text, stdout);
-			return 0;
 		} else {
-			fputs(usage_text, stderr);
-			return 2;
+			return cli_usage(usage_text, c);
 		}
 	}
 	if (!key || optind >= argc) {

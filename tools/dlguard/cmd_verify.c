@@ -258,12 +258,8 @@ int cmd_verify(int argc, char **argv)
 			policy = optarg;
 		} else if (c == 'e') {
 			exe_arg = optarg;
-		} else if (c == 'h') {
-			fputs(usage_text, stdout);
-			return 0;
 		} else {
-			fputs(usage_text, stderr);
-			return 2;
+			return cli_usage(usage_text, c);
 		}
 	}
 	if (optind >= argc) {

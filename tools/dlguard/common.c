@@ -42,6 +42,12 @@ struct dlg_policy *cli_load_policy(const char *path, int quiet_warnings)
 	return p;
 }
 
+int cli_usage(const char *usage, int opt)
+{
+	fputs(usage, opt == 'h' ? stdout : stderr);
+	return opt == 'h' ? 0 : 2;
+}
+
 int cli_preload_path(char *out, unsigned long len)
 {
 	char exe[PATH_MAX], *slash;
